@@ -45,7 +45,6 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -56,6 +55,10 @@ MIDDLEWARE = [
     "accelerator.csp.ContentSecurityPolicyMiddleware",
     "accounts.middleware.LearnerTimezoneMiddleware",
 ]
+
+if not DEBUG:
+    # Production serves static files from gunicorn; runserver and tests use staticfiles.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "accelerator.urls"
 WSGI_APPLICATION = "accelerator.wsgi.application"
