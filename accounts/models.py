@@ -6,6 +6,7 @@ import zoneinfo
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 
 
 class Role(models.TextChoices):
@@ -28,7 +29,19 @@ class User(AbstractUser):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(role__in=Role.values), name="user_role_valid"
-            )
+            ),
+            # People type "Alice" one day and "alice" the next, and a password reset mail
+            # must reach exactly one account: both are unique regardless of case.
+            models.UniqueConstraint(
+                Lower("username"),
+                name="user_username_ci_unique",
+                violation_error_message="A user with that username already exists.",
+            ),
+            models.UniqueConstraint(
+                Lower("email"),
+                name="user_email_ci_unique",
+                violation_error_message="A user with that e-mail address already exists.",
+            ),
         ]
 
     @property
@@ -36,11 +49,19 @@ class User(AbstractUser):
         return self.role in (Role.INSTRUCTOR, Role.STAFF) or self.is_staff
 
     @property
+    def display_name(self) -> str:
+        """The name rosters show: the full name where one is set, else the username."""
+        return self.get_full_name() or self.username
+
+    @property
     def zone(self) -> zoneinfo.ZoneInfo:
         try:
             return zoneinfo.ZoneInfo(self.timezone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             return zoneinfo.ZoneInfo("UTC")
+
+
+TOKEN_PREFIX = "la_"
 
 
 class ApiToken(models.Model):
@@ -52,13 +73,27 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        # The prefix identifies a token to its owner without revealing it.
+        return f"{self.prefix}… ({self.user.username})"
+
     @staticmethod
     def hash(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
 
+    @staticmethod
+    def generate() -> str:
+        # 32 random bytes: unguessable, so a plain SHA-256 (no salt, no slow hash) is
+        # enough and lets a request find its token by an indexed lookup on the digest.
+        return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
     @classmethod
     def issue(cls, user: User) -> str:
-        token = "la_" + secrets.token_urlsafe(32)
+        """Issue a token for `user`, replacing any previous one."""
+        token = cls.generate()
         cls.objects.update_or_create(
             user=user, defaults={"digest": cls.hash(token), "prefix": token[:8]}
         )
