@@ -14,4 +14,5 @@ urlpatterns = [
     path("progress/", include("progress.urls")),
     path("", include("grading.urls")),
     path("flashcards/", include("flashcards.urls")),
+    path("play/", include("playgrounds.urls")),
 ]
