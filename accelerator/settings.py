@@ -25,6 +25,7 @@ if not DEBUG and (not SECRET_KEY or SECRET_KEY == _DEV_SECRET):
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+CSRF_FAILURE_VIEW = "accounts.views.csrf_failure"  # "this form expired, reload" page
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
     "grading",
     "flashcards",
     "cohorts",
+    "playgrounds",
 ]
 
 MIDDLEWARE = [
@@ -197,6 +199,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "grading.tasks.sweep_submissions",
         "schedule": float(GRADING_SWEEP_SECONDS),
     },
+    # FSRS parameters refitted from review logs (flashcards/tasks.py), once a day.
+    "optimise-fsrs-parameters": {
+        "task": "flashcards.tasks.optimise_parameters",
+        "schedule": float(env_int("FSRS_OPTIMISE_SECONDS", 24 * 3600)),
+    },
 }
 
 LOGGING = {
@@ -209,3 +216,24 @@ LOGGING = {
 }
 
 PLAYLIST_URL = "https://www.youtube.com/playlist?list=PLQRyiBCWmqp5twpd8Izmaxu5XRkxd5yC-"
+
+# --- Grading (DESIGN.md §4; grading/submissions.py and grading/tasks.py) -----------------
+# Per learner, across challenges; every attempt counts, including ones rejected as `error`.
+GRADING_SUBMISSIONS_PER_MINUTE = env_int("GRADING_SUBMISSIONS_PER_MINUTE", 6)
+# The grading task's time limits: just above the sandbox's own budget (a challenge's wall
+# clock, 20 s, plus the runner's 5 s grace and a sandbox restart), soft below hard.
+GRADING_TASK_SOFT_TIME_LIMIT = env_int("GRADING_TASK_SOFT_TIME_LIMIT", 40)
+GRADING_TASK_TIME_LIMIT = env_int("GRADING_TASK_TIME_LIMIT", 50)
+if not 0 < GRADING_TASK_SOFT_TIME_LIMIT < GRADING_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured("GRADING_TASK_SOFT_TIME_LIMIT must be below GRADING_TASK_TIME_LIMIT.")
+# A submission whose grading was interrupted (worker killed, hard limit) is retried until it
+# has been started this many times, then marked `error` with a message.
+GRADING_MAX_ATTEMPTS = env_int("GRADING_MAX_ATTEMPTS", 2)
+# The sweep re-sends a `queued` submission the broker never accepted after this many seconds,
+# and one it accepted but nobody picked up after the broker's visibility timeout.
+GRADING_RESEND_AFTER_S = env_int("GRADING_RESEND_AFTER_S", 10)
+GRADING_LOST_AFTER_S = env_int("GRADING_LOST_AFTER_S", env_int("CELERY_VISIBILITY_TIMEOUT", 600))
+if CELERY_BROKER_URL.startswith("filesystem"):
+    # The embedded broker's worker polls its folder; kombu's default of 1 s would add up to
+    # a second to every verdict in development.
+    CELERY_BROKER_TRANSPORT_OPTIONS["polling_interval"] = 0.1

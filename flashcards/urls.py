@@ -1,5 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from flashcards import views
 
 app_name = "flashcards"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("review/", views.review, name="review"),
+    path("review/rate/", views.rate, name="rate"),
+    path("review/undo/", views.undo, name="undo"),
+    path("settings/", views.preferences, name="settings"),
+    path("cards/", views.cards, name="cards"),
+]

@@ -1,0 +1,65 @@
+"""Flashcard pieces other apps' templates show: the due counts (nav, home page) and the
+dashboard's flashcard statistics.
+
+Template tags let progress's dashboard show flashcard data without progress importing
+flashcards (STYLE.md: flashcards → progress, never back).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import template
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from flashcards import queue, stats
+from flashcards.models import CardState
+from progress.days import now_utc
+
+register = template.Library()
+
+_CODE = re.compile(r"`([^`\n]+)`")
+
+
+@register.filter
+def card_markup(text: str) -> SafeString:
+    """A card's text as HTML: escaped, `code` in a code font, blank lines as paragraphs,
+    single line breaks kept."""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text or "") if p.strip()]
+    html = []
+    for paragraph in paragraphs:
+        body = _CODE.sub(r"<code>\1</code>", escape(paragraph)).replace("\n", "<br>")
+        html.append(f"<p>{body}</p>")
+    return mark_safe("".join(html))  # noqa: S308 — built from escaped text only
+
+
+def _counts(context: template.Context, user: Any) -> queue.Counts:
+    """The queue's counts, computed once per request: the nav, the home page and the
+    dashboard all show them."""
+    request = context.get("request")
+    cached: queue.Counts | None = getattr(request, "_flashcard_counts", None)
+    if cached is None:
+        cached = queue.counts(learner=user, now=now_utc())
+        if request is not None:
+            request._flashcard_counts = cached
+    return cached
+
+
+@register.simple_tag(takes_context=True)
+def review_counts(context: template.Context, user: Any) -> queue.Counts | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return _counts(context, user)
+
+
+@register.inclusion_tag("flashcards/stats.html#flashcard-stats", takes_context=True)
+def flashcard_stats(context: template.Context, user: Any) -> dict[str, object]:
+    now = now_utc()
+    return {
+        "counts": _counts(context, user),
+        "chart": stats.forecast_chart(learner=user, now=now),
+        "retention": stats.true_retention(learner=user, now=now),
+        "leech_count": CardState.objects.filter(learner=user, leech=True).count(),
+    }

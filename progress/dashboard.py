@@ -1,0 +1,188 @@
+"""The learner dashboard and the nav's XP badge.
+
+XP and level, streak and daily goal, tier progress, challenge statuses, an activity heat
+map (server-rendered SVG) and the next step come from progress; the flashcard panels (cards
+due, 30-day forecast, true retention) are flashcards' template tags, so progress never
+imports flashcards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from accelerator.http import AuthenticatedHttpRequest
+from accounts.models import User
+from curriculum.models import Tier, Video
+from progress import activity, completion, streaks, xp
+from progress.days import today as local_today
+
+HEATMAP_WEEKS = 26
+CELL, GAP, LEFT, TOP = 12, 3, 28, 16
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    day: date
+    xp: int
+    active: bool
+    frozen: bool
+    x: int
+    y: int
+
+    @property
+    def level(self) -> int:
+        """0 idle, 1 active without XP or under 10, 2 under the daily goal, 3 goal met, 4 2×."""
+        if not self.active:
+            return 0
+        if self.xp < 10:
+            return 1
+        if self.xp < xp.DAILY_GOAL_XP:
+            return 2
+        return 3 if self.xp < 2 * xp.DAILY_GOAL_XP else 4
+
+    @property
+    def title(self) -> str:
+        if self.frozen:
+            return f"{self.day:%a %d %b %Y}: missed, kept by the week's streak freeze"
+        if not self.active:
+            return f"{self.day:%a %d %b %Y}: no study"
+        return f"{self.day:%a %d %b %Y}: {self.xp} XP"
+
+
+@dataclass(frozen=True)
+class HeatMap:
+    cells: list[HeatCell]
+    months: list[tuple[int, str]]  # (x, label) at each month's first column
+    weekdays: list[tuple[int, str]]
+    width: int
+    height: int
+    active_days: int
+
+
+def heat_map(
+    *, learner: User, today: date, streak: streaks.Streak, weeks: int = HEATMAP_WEEKS
+) -> HeatMap:
+    """The last ``weeks`` weeks, Monday-first columns ending with this week (GitHub style)."""
+    first = today - timedelta(days=today.weekday()) - timedelta(weeks=weeks - 1)
+    xp_per_day = xp.by_day(learner=learner, start=first, end=today)
+    active = streaks.activity_days(learner=learner, start=first, end=today)
+    frozen = set(streak.frozen_days)
+    cells: list[HeatCell] = []
+    months: list[tuple[int, str]] = []
+    for column in range(weeks):
+        x = LEFT + column * (CELL + GAP)
+        for row in range(7):
+            day = first + timedelta(weeks=column, days=row)
+            if day > today:
+                break
+            # Label a month at its first column, unless it would run off the right edge.
+            if (day.day == 1 or (column == 0 and row == 0)) and column < weeks - 2:
+                months.append((x, f"{day:%b}"))
+            cells.append(
+                HeatCell(
+                    day=day,
+                    xp=xp_per_day.get(day, 0),
+                    active=day in active,
+                    frozen=day in frozen,
+                    x=x,
+                    y=TOP + row * (CELL + GAP),
+                )
+            )
+    weekdays = [
+        (TOP + row * (CELL + GAP) + CELL - 2, label)
+        for row, label in ((0, "Mon"), (2, "Wed"), (4, "Fri"))
+    ]
+    return HeatMap(
+        cells=cells,
+        months=months,
+        weekdays=weekdays,
+        width=LEFT + weeks * (CELL + GAP),
+        height=TOP + 7 * (CELL + GAP),
+        active_days=len(active),
+    )
+
+
+@dataclass(frozen=True)
+class NextStep:
+    text: str
+    url: str
+    action: str
+
+
+def next_step(statuses: list[activity.ChallengeStatus], *, learner: User) -> NextStep | None:
+    """The one thing to do next in the curriculum (the template puts due flashcards first)."""
+    current = next((s for s in statuses if s.is_current), None)
+    if current is None:
+        return None
+    challenge = current.challenge
+    url = reverse("curriculum:challenge", args=[challenge.slug])
+    watched = completion.watched_video_ids(learner)
+    video = (
+        Video.objects.current()
+        .filter(challenge=challenge)
+        .exclude(pk__in=watched)
+        .order_by("position")
+        .first()
+    )
+    if video is not None:
+        minutes = max(1, round(video.seconds / 60))
+        return NextStep(
+            f"Watch “{video.title}” ({minutes} min)", f"{url}#video-{video.slug}", "Watch"
+        )
+    if not current.progress.passed:
+        return NextStep(f"Build and submit “{challenge.title}”", url, "Open challenge")
+    return NextStep(f"Tick the self-checks of “{challenge.title}”", url, "Finish challenge")
+
+
+def dashboard_context(*, learner: User) -> dict[str, object]:
+    day = local_today(learner=learner)
+    progress = completion.challenge_progress(learner)
+    statuses = activity.challenge_statuses(learner=learner, progress=progress)
+    by_tier = completion.tier_progress(learner, progress)
+    tiers = [
+        {"tier": tier, "progress": by_tier.get(tier.pk, completion.TierProgress())}
+        for tier in Tier.objects.current().order_by("number")
+    ]
+    streak = streaks.streak(learner=learner)
+    total = xp.total(learner=learner)
+    return {
+        "total_xp": total,
+        "level": xp.level_for(total),
+        "streak": streak,
+        "goal": streaks.daily_goal(learner=learner, day=day),
+        "tiers": tiers,
+        "statuses": statuses,
+        "passed_count": sum(s.status == activity.PASSED for s in statuses),
+        "heat": heat_map(learner=learner, today=day, streak=streak),
+        "next_step": next_step(statuses, learner=learner),
+        "today": day,
+    }
+
+
+@require_GET
+@login_required
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
+    context = dashboard_context(learner=request.user)
+    template = "progress/dashboard.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#dashboard-panels"
+    return render(request, template, context)
+
+
+@require_GET
+@login_required
+def xp_badge(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The nav's XP badge, re-fetched whenever a response triggers ``xp-changed``."""
+    total = xp.total(learner=request.user)
+    return render(
+        request,
+        "progress/dashboard.html#xp-badge",
+        {"total_xp": total, "level": xp.level_for(total)},
+    )
