@@ -24,4 +24,17 @@ def gradable_slugs() -> list[str]:
 
 def _load_all() -> None:
     # Importing a challenge module registers its spec; add new modules here.
-    from grading.challenges import attention  # noqa: F401
+    from grading.challenges import (  # noqa: F401
+        attention,
+        classification_finetune,
+        data_pipeline,
+        embeddings,
+        gpt_model,
+        instruction_finetune,
+        model_io,
+        sampling,
+        text_generation,
+        tokenizer,
+        training,
+        transformer_block,
+    )

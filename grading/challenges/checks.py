@@ -226,3 +226,135 @@ def learner_param_listing(shapes: Any) -> str:
         f"{name}: {fmt_shape(shape)}" for name, shape in shapes.items() if isinstance(shape, list)
     ]
     return "your module's parameters:\n" + "\n".join(lines) if lines else ""
+
+
+# --- Helpers for the chapter 2 and 4 challenges -----------------------------------------------
+
+
+def as_int_list(value: Any) -> list[int] | None:
+    """A list of ids from what a learner returned (list of ints, 1-D integer tensor, ...).
+
+    None when it is not a flat sequence of integers (a bool is not an id).
+    """
+    if isinstance(value, np.ndarray):
+        if value.ndim != 1 or value.dtype.kind not in "iu":
+            return None
+        return [int(v) for v in value]
+    if not isinstance(value, list):
+        return None
+    out: list[int] = []
+    for v in value:
+        if isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind in "iu":
+            out.append(int(v))
+        elif isinstance(v, int) and not isinstance(v, bool):
+            out.append(v)
+        else:
+            return None
+    return out
+
+
+def first_difference(expected: Sequence[Any], got: Sequence[Any]) -> int | None:
+    """Index of the first position where two sequences differ (a length difference counts)."""
+    for i, (e, g) in enumerate(zip(expected, got, strict=False)):
+        if e != g:
+            return i
+    return None if len(expected) == len(got) else min(len(expected), len(got))
+
+
+def short(text: str, limit: int = 80) -> str:
+    """``repr`` of a text, shortened in the middle for messages."""
+    r = repr(text)
+    return r if len(r) <= limit else r[: limit // 2] + " ... " + r[-limit // 2 :]
+
+
+def call_results(
+    result: ProbeResult, count: int, *, what: str, key: str = "results"
+) -> list[dict[str, Any]] | CheckOutcome:
+    """The per-call results of an ``instance_calls``/``bpe_calls`` probe, validated."""
+    failure = probe_failure(result, what=what, hint="(while constructing it)")
+    if failure is not None:
+        return failure
+    value = result.value
+    calls = value.get(key) if isinstance(value, dict) else None
+    if (
+        not isinstance(calls, list)
+        or len(calls) != count
+        or not all(isinstance(c, dict) for c in calls)
+    ):
+        return CheckOutcome("error", f"{what}: the sandbox returned no usable results.")
+    return calls
+
+
+def raised(call: dict[str, Any]) -> str | None:
+    """``"KeyError: 'x'"`` when the call raised, else None."""
+    kind = call.get("raised")
+    if kind is None:
+        return None
+    return f"{kind}: {str(call.get('message', ''))[:300]}"
+
+
+def forward_outputs(
+    probe: Any,
+    result: ProbeResult,
+    *,
+    what: str,
+    hint: str = "",
+    layout_hint: str = "",
+) -> dict[str, Any] | CheckOutcome:
+    """A ``module_forward`` result whose outputs can be judged, or the outcome that says why
+    not (the learner's exception, weights that did not load, missing outputs)."""
+    failure = probe_failure(result, what=what, hint=hint)
+    if failure is not None:
+        return failure
+    value = result.value
+    if not isinstance(value, dict) or not isinstance(value.get("outputs"), list):
+        return CheckOutcome("error", f"{what}: the sandbox returned no outputs.")
+    if "load_error" in value:
+        out = load_error_outcome(value["load_error"], what=what, hint=layout_hint)
+        return CheckOutcome(
+            out.status, out.message, learner_param_listing(value.get("param_shapes"))
+        )
+    calls = probe.args.get("calls") or []
+    if len(value["outputs"]) != len(calls):
+        return CheckOutcome("error", f"{what}: expected {len(calls)} outputs from the sandbox.")
+    return value
+
+
+def params_of(
+    value: dict[str, Any], expected: Mapping[str, Sequence[int]]
+) -> dict[str, np.ndarray] | None:
+    """The learner's returned parameters when they have exactly the expected names and shapes."""
+    got = value.get("params")
+    if not isinstance(got, dict) or set(got) != set(expected):
+        return None
+    for name, shape in expected.items():
+        arr = got[name]
+        if not isinstance(arr, np.ndarray) or arr.shape != tuple(shape) or arr.dtype.kind != "f":
+            return None
+    return got
+
+
+def shape_problems(
+    found: Mapping[str, Any], expected: Mapping[str, Sequence[int]]
+) -> dict[str, list[Any]]:
+    """``load_error_outcome``'s description of parameter names/shapes that differ."""
+    shapes = {n: list(s) if isinstance(s, list | tuple) else s for n, s in found.items()}
+    return {
+        "unknown": [[n, list(e)] for n, e in expected.items() if n not in shapes],
+        "mismatched": [
+            [n, list(e), shapes[n]]
+            for n, e in expected.items()
+            if n in shapes and isinstance(shapes[n], list) and tuple(shapes[n]) != tuple(e)
+        ],
+        "not_given": [[n, s] for n, s in shapes.items() if n not in expected],
+    }
+
+
+def degenerate(a: np.ndarray) -> str | None:
+    """Why an initial weight tensor is unusable (constant or not finite), or None."""
+    a = a.astype(np.float64)
+    if not np.isfinite(a).all():
+        return "not finite"
+    if a.size > 1 and float(np.std(a)) < 1e-6:
+        return "all zeros" if not np.any(a) else f"every value {a.flat[0]:.4g}"
+    return None
