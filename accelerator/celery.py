@@ -19,6 +19,6 @@ app.autodiscover_tasks()
 @app.on_after_configure.connect
 def _ensure_filesystem_broker_dirs(sender: Celery, **_: object) -> None:
     options = sender.conf.broker_transport_options or {}
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if folder := options.get(key):
             os.makedirs(folder, exist_ok=True)

@@ -176,6 +176,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
         "data_folder_in": str(_BROKER_DIR / "out"),
         "data_folder_out": str(_BROKER_DIR / "out"),
         "processed_folder": str(_BROKER_DIR / "processed"),
+        "control_folder": str(_BROKER_DIR / "control"),
         "store_processed": False,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
@@ -220,10 +221,12 @@ PLAYLIST_URL = "https://www.youtube.com/playlist?list=PLQRyiBCWmqp5twpd8Izmaxu5X
 # --- Grading (DESIGN.md §4; grading/submissions.py and grading/tasks.py) -----------------
 # Per learner, across challenges; every attempt counts, including ones rejected as `error`.
 GRADING_SUBMISSIONS_PER_MINUTE = env_int("GRADING_SUBMISSIONS_PER_MINUTE", 6)
-# The grading task's time limits: just above the sandbox's own budget (a challenge's wall
-# clock, 20 s, plus the runner's 5 s grace and a sandbox restart), soft below hard.
-GRADING_TASK_SOFT_TIME_LIMIT = env_int("GRADING_TASK_SOFT_TIME_LIMIT", 40)
-GRADING_TASK_TIME_LIMIT = env_int("GRADING_TASK_TIME_LIMIT", 50)
+# The grading task's time limits, soft below hard. Each task gets limits just above its own
+# challenge's sandbox budget (grading.tasks.time_limits: wall clock + the runner's grace + a
+# sandbox restart); these are the ceilings, which the sweep also uses to tell a stuck task
+# from a slow one. They must cover the slowest challenge (60 s wall clock: 80 s / 90 s).
+GRADING_TASK_SOFT_TIME_LIMIT = env_int("GRADING_TASK_SOFT_TIME_LIMIT", 80)
+GRADING_TASK_TIME_LIMIT = env_int("GRADING_TASK_TIME_LIMIT", 90)
 if not 0 < GRADING_TASK_SOFT_TIME_LIMIT < GRADING_TASK_TIME_LIMIT:
     raise ImproperlyConfigured("GRADING_TASK_SOFT_TIME_LIMIT must be below GRADING_TASK_TIME_LIMIT.")
 # A submission whose grading was interrupted (worker killed, hard limit) is retried until it
