@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
+from curriculum.models import Card
 from flashcards.models import CardState, ReviewLog, ReviewSettings
 from flashcards.reviews import record_review
 from progress.days import now_utc
@@ -290,3 +291,15 @@ def test_it_shows_the_cards_due_on_the_home_page(content: None, alice: User) -> 
     spot = re.search(r'<div id="cards-due".*?</div>', html, re.S)
     assert spot is not None and "<strong>4</strong> cards to study today" in spot.group(0)
     assert reverse("flashcards:review") in spot.group(0)
+
+
+def test_it_anchors_each_card_so_check_results_can_link_to_it(
+    content: None, alice: User, client: Client
+) -> None:
+    client.force_login(alice)
+
+    html = client.get(CARDS).content.decode()
+
+    assert 'id="card-9"' in html
+    card = Card.objects.get(number=9)
+    assert card.front and card.front in html
