@@ -1,0 +1,6 @@
+"""Infinite CPU loop."""
+
+
+def add(a, b):
+    while True:
+        pass
