@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from playgrounds import views
 
 app_name = "playgrounds"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("sampling/", views.sampling, name="sampling"),
+]

@@ -1,0 +1,41 @@
+"""Top-p is decided on the distribution before temperature scaling."""
+
+import torch
+
+
+def generate(model, idx, max_new_tokens, context_size, temperature=0.0, top_k=None,
+             eos_id=None, top_p=None):
+    for _ in range(max_new_tokens):
+        idx_cond = idx[:, -context_size:]
+        with torch.no_grad():
+            logits = model(idx_cond)
+        logits = logits[:, -1, :]
+
+        if top_k is not None:
+            top_logits, _ = torch.topk(logits, top_k)
+            min_val = top_logits[:, -1]
+            logits = torch.where(logits < min_val, torch.tensor(float("-inf")).to(logits.device),
+                                 logits)
+
+        if temperature > 0.0:
+            raw = torch.softmax(logits, dim=-1)
+            logits = logits / temperature
+            probs = torch.softmax(logits, dim=-1)
+            if top_p is not None:
+                raw_sorted, sorted_idx = torch.sort(raw, descending=True, dim=-1)
+                sorted_probs = probs.gather(-1, sorted_idx)
+                cumulative = torch.cumsum(raw_sorted, dim=-1)
+                remove = cumulative - raw_sorted >= top_p
+                sorted_probs[remove] = 0.0
+                probs = torch.zeros_like(probs).scatter(-1, sorted_idx, sorted_probs)
+                probs = probs / probs.sum(dim=-1, keepdim=True)
+            idx_next = torch.multinomial(probs, num_samples=1)
+        else:
+            idx_next = torch.argmax(logits, dim=-1, keepdim=True)
+
+        if idx_next == eos_id:
+            break
+
+        idx = torch.cat((idx, idx_next), dim=1)
+
+    return idx
