@@ -114,3 +114,11 @@ def test_its_query_count_does_not_grow_with_progress(client: Client, alice: User
     with CaptureQueriesContext(connection) as busy:
         client.get(URL)
     assert len(busy) == len(fresh)
+
+
+def test_it_links_the_sampling_explorer_from_the_sampling_challenge(
+    content: None, client: Client
+) -> None:
+    html = client.get("/learn/challenges/sampling/").content.decode()
+
+    assert 'href="/play/sampling/"' in html
