@@ -6,24 +6,33 @@ so that cohort ids reveal nothing. The workflows live in cohorts/membership.py.
 
 from __future__ import annotations
 
+import csv
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mass_mail
+from django.core.paginator import Paginator
+from django.core.validators import validate_email
 from django.db.models import Prefetch
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from accelerator.http import AuthenticatedHttpRequest, HttpRequest
 from accounts.decorators import login_redirect, login_required
-from accounts.models import User
-from cohorts import membership
+from accounts.models import Role, User
+from cohorts import membership, overview
 from cohorts.forms import AddInstructorForm, CodeActionForm, CohortForm, JoinForm
 from cohorts.models import Cohort, MemberRole, Membership
+from flashcards import stats
 
 
 def _redirect(request: HttpRequest, url: str) -> HttpResponse:
@@ -262,3 +271,302 @@ def join_link(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         "join_form": JoinForm(),
     }
     return render(request, "cohorts/join_link.html", context)
+
+
+# --- Instructor overview (issue 7) -------------------------------------------------------
+
+
+def _taught_cohort(user: User, pk: int) -> Cohort:
+    """The cohort if `user` teaches it or is staff; a 404 for everyone else (learners of
+    it included), so that neither the overview nor its id reveal anything."""
+    cohorts = Cohort.objects.all() if _is_staff(user) else Cohort.objects.instructed_by(user)
+    return get_object_or_404(cohorts, pk=pk)
+
+
+def _is_staff(user: User) -> bool:
+    return user.is_staff or user.role == Role.STAFF
+
+
+class OverviewQueryForm(forms.Form):
+    """The overview's GET parameters. Invalid values are reported and fall back to the
+    defaults, so a hand-edited URL still shows the grid."""
+
+    sort = forms.ChoiceField(choices=list(overview.SORTS.items()), required=False)
+    show = forms.ChoiceField(choices=list(overview.FILTERS.items()), required=False)
+    quiet_days = forms.IntegerField(
+        min_value=1,
+        max_value=365,
+        required=False,
+        label="Quiet after (days)",
+        error_messages={
+            "invalid": "“Quiet after” must be a whole number of days.",
+            "min_value": "“Quiet after” must be at least 1 day.",
+            "max_value": "“Quiet after” can be at most 365 days.",
+        },
+    )
+
+    page = forms.IntegerField(
+        min_value=1,
+        required=False,
+        error_messages={
+            "invalid": "The page must be a whole number.",
+            "min_value": "Pages start at 1.",
+        },
+    )
+
+    def values(self) -> tuple[str, str, int]:
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return (
+            data.get("sort") or "name",
+            data.get("show") or "all",
+            data.get("quiet_days") or overview.DEFAULT_QUIET_DAYS,
+        )
+
+    def page_number(self) -> int:
+        self.is_valid()
+        return getattr(self, "cleaned_data", {}).get("page") or 1
+
+
+# The grid shows this many learners at a time: a 500-learner grid is 7,000 cells, too slow
+# to render and to read. Sorting and filtering apply to the whole cohort before paging; the
+# CSV export has everyone.
+OVERVIEW_PAGE_SIZE = 50
+
+
+@require_GET
+@login_required
+def cohort_overview(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _render_overview(request, _taught_cohort(request.user, pk))
+
+
+def _render_overview(
+    request: AuthenticatedHttpRequest, cohort: Cohort, roster_form: RosterForm | None = None
+) -> HttpResponse:
+    form = OverviewQueryForm(request.GET)
+    sort, show, quiet_days = form.values()
+    data = overview.build(cohort=cohort, now=timezone.now(), quiet_days=quiet_days)
+    query = urlencode({"sort": sort, "show": show, "quiet_days": quiet_days})
+    # get_page() clamps a page past the end to the last one (a filter can shrink the list).
+    page = Paginator(data.arranged(sort=sort, show=show), OVERVIEW_PAGE_SIZE).get_page(
+        form.page_number()
+    )
+    context = {
+        "cohort": cohort,
+        "overview": data,
+        "rows": page.object_list,
+        "page": page,
+        "form": form,
+        "sort": sort,
+        "show": show,
+        "quiet_days": quiet_days,
+        "sorts": overview.SORTS,
+        "filters": overview.FILTERS,
+        "query": query,
+        "stuck_attempts": overview.STUCK_ATTEMPTS,
+    }
+    if request.htmx and roster_form is None:
+        return render(request, "cohorts/overview.html#overview-grid", context)
+    context.update(_roster_context(roster_form or new_roster_form()))
+    # Staff who do not teach the cohort see the overview but do not invite people.
+    context["can_invite"] = cohort.role_of(request.user) == MemberRole.INSTRUCTOR
+    return render(request, "cohorts/overview.html", context)
+
+
+def _csv_cell(value: object) -> str:
+    """Guard against CSV injection: a spreadsheet runs a cell starting with = + - @ (or a
+    tab/CR) as a formula, so such cells get a leading apostrophe."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@require_GET
+@login_required
+def cohort_overview_csv(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    cohort = _taught_cohort(request.user, pk)
+    sort, show, quiet_days = OverviewQueryForm(request.GET).values()
+    data = overview.build(cohort=cohort, now=timezone.now(), quiet_days=quiet_days)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    filename = slugify(cohort.name) or f"cohort-{cohort.pk}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}-overview.csv"'
+    writer = csv.writer(response)
+    header = ["username", "email"]
+    for challenge in data.challenges:
+        header += [f"{challenge.slug} status", f"{challenge.slug} attempts"]
+    header += ["xp", "retention", "reviews", "last_activity", "quiet", "stuck"]
+    writer.writerow(header)
+    for row in data.arranged(sort=sort, show=show):
+        cells: list[object] = [row.user.username, row.user.email]
+        for cell in row.cells:
+            status = cell.status
+            if cell.passed_at is not None:
+                status = f"passed {timezone.localtime(cell.passed_at):%Y-%m-%d}"
+            cells += [status, cell.attempts]
+        cells += [
+            row.xp,
+            "" if row.retention is None else f"{row.retention:.3f}",
+            row.reviews,
+            timezone.localtime(row.last_activity).isoformat(timespec="seconds")
+            if row.last_activity
+            else "",
+            "yes" if row.is_quiet else "no",
+            "yes" if row.is_stuck else "no",
+        ]
+        writer.writerow([_csv_cell(value) for value in cells])
+    return response
+
+
+@require_GET
+@login_required
+def cohort_learner(request: AuthenticatedHttpRequest, pk: int, user_id: int) -> HttpResponse:
+    cohort = _taught_cohort(request.user, pk)
+    now = timezone.now()
+    # The learner's row doubles as the membership check: no row, not a learner here.
+    data = overview.build(cohort=cohort, now=now, learner_id=user_id)
+    if not data.rows:
+        raise Http404("No such learner in this cohort.")
+    row = data.rows[0]
+    learner = row.user
+    submissions = overview.submissions_of(learner)
+    context = {
+        "cohort": cohort,
+        "learner": learner,
+        "row": row,
+        "overview": data,
+        "submissions": submissions,
+        "retention": stats.true_retention(learner=learner, now=now),
+        "stuck_attempts": overview.STUCK_ATTEMPTS,
+    }
+    if request.htmx:
+        return render(request, "cohorts/learner.html#learner-detail", context)
+    return render(request, "cohorts/learner.html", context)
+
+
+# --- Roster import: a CSV or list of e-mails → invitation e-mails with the join link ---------
+
+ROSTER_MAX_ADDRESSES = 500
+ROSTER_MAX_BYTES = 256 * 1024
+_HEADER_WORDS = {"email", "e-mail", "email address", "e-mail address", "mail"}
+
+
+class RosterForm(forms.Form):
+    emails = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        label="E-mail addresses",
+        help_text="One per line, or separated by commas.",
+    )
+    file = forms.FileField(required=False, label="…or a CSV file")
+    # One-time token: a replayed or double-submitted form sends nothing twice.
+    token = forms.UUIDField(widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        text = data.get("emails") or ""
+        upload = data.get("file")
+        if upload is not None:
+            if upload.size > ROSTER_MAX_BYTES:
+                raise forms.ValidationError("The file is larger than 256 KB; split the roster.")
+            try:
+                text += "\n" + upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError as error:
+                raise forms.ValidationError(
+                    "The file is not UTF-8 text. Save it as “CSV UTF-8” and try again."
+                ) from error
+        addresses: list[str] = []
+        invalid: list[str] = []
+        for line in csv.reader(text.splitlines()):
+            cells = [cell.strip() for cell in line if cell.strip()]
+            if any(cell.lower() in _HEADER_WORDS for cell in cells):
+                continue  # the CSV's header row
+            if len(cells) > 1 and any("@" in cell for cell in cells):
+                # A spreadsheet row: the address column, not the name or group columns.
+                cells = [cell for cell in cells if "@" in cell]
+            for value in cells:
+                try:
+                    validate_email(value)
+                except forms.ValidationError:
+                    invalid.append(value)
+                else:
+                    if value.lower() not in (a.lower() for a in addresses):
+                        addresses.append(value)
+        if invalid:
+            shown = ", ".join(invalid[:5]) + (" …" if len(invalid) > 5 else "")
+            raise forms.ValidationError(
+                f"{len(invalid)} entr{'y is' if len(invalid) == 1 else 'ies are'} not an e-mail "
+                f"address: {shown}. Fix or remove {'it' if len(invalid) == 1 else 'them'}; "
+                "nothing was sent."
+            )
+        if not addresses:
+            raise forms.ValidationError("Paste at least one e-mail address or choose a CSV file.")
+        if len(addresses) > ROSTER_MAX_ADDRESSES:
+            raise forms.ValidationError(
+                f"{len(addresses)} addresses: at most {ROSTER_MAX_ADDRESSES} at a time."
+            )
+        data["addresses"] = addresses
+        return data
+
+
+def _roster_context(form: RosterForm, notice: str = "") -> dict[str, Any]:
+    return {"roster_form": form, "roster_notice": notice}
+
+
+def new_roster_form() -> RosterForm:
+    return RosterForm(initial={"token": uuid.uuid4()})
+
+
+@require_POST
+@login_required
+def roster_import(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Send each address an invitation with the cohort's join link. Addresses of people
+    already in the cohort are skipped; nobody is added until they press Join themselves."""
+    cohort = get_object_or_404(Cohort.objects.instructed_by(request.user), pk=pk)
+    form = RosterForm(request.POST, request.FILES)
+    notice = ""
+    if form.is_valid():
+        token = str(form.cleaned_data["token"])
+        used: list[str] = request.session.get("roster_tokens", [])
+        if token in used:
+            notice = "These invitations were already sent; nothing was sent again."
+            form = new_roster_form()
+        elif not cohort.code_active:
+            form.add_error(
+                None,
+                "The join code is revoked, so an invitation could not be used. "
+                "Generate a new code on the cohort page first.",
+            )
+        else:
+            members = set(cohort.memberships.values_list("user__email", flat=True))
+            members = {email.lower() for email in members if email}
+            addresses = form.cleaned_data["addresses"]
+            to_invite = [a for a in addresses if a.lower() not in members]
+            join_url = request.build_absolute_uri(
+                reverse("cohorts:join-link", args=[cohort.join_code])
+            )
+            sender = request.user.display_name
+            messages_out = [
+                (
+                    f"{sender} invites you to {cohort.name} on Learning Accelerator",
+                    f"Hello,\n\n{sender} invites you to join the cohort “{cohort.name}” on "
+                    f"Learning Accelerator.\n\nOpen this link, log in or sign up, and press "
+                    f"Join:\n{join_url}\n\nOr enter the join code {cohort.display_code}.\n",
+                    None,
+                    [address],
+                )
+                for address in to_invite
+            ]
+            sent = send_mass_mail(messages_out, fail_silently=False)
+            request.session["roster_tokens"] = [*used[-19:], token]
+            skipped = len(addresses) - len(to_invite)
+            notice = f"Sent {sent} invitation{'s' if sent != 1 else ''}." + (
+                f" Skipped {skipped} already in the cohort." if skipped else ""
+            )
+            form = new_roster_form()
+    if request.htmx:
+        context = {"cohort": cohort, **_roster_context(form, notice)}
+        return render(request, "cohorts/overview.html#roster-import", context)
+    if notice and not form.errors:
+        messages.success(request, notice)
+        return redirect("cohorts:overview", pk=cohort.pk)
+    # Re-render the overview with the form, its errors and what was typed.
+    return _render_overview(request, cohort, roster_form=form)
