@@ -115,7 +115,13 @@ def page(browser: object, page_problems: PageProblems) -> Iterator[object]:
         "console",
         lambda msg: page_problems.console_errors.append(msg.text) if msg.type == "error" else None,
     )
-    page.on("requestfailed", lambda req: page_problems.failed_requests.append(req.url))
+    # A request aborted because the test navigated on (net::ERR_ABORTED) did not fail.
+    page.on(
+        "requestfailed",
+        lambda req: page_problems.failed_requests.append(req.url)
+        if "ERR_ABORTED" not in (req.failure or "")
+        else None,
+    )
     page.on(
         "response",
         lambda resp: page_problems.failed_requests.append(f"{resp.status} {resp.url}")
