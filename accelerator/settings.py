@@ -134,7 +134,10 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.Emai
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Learning Accelerator <noreply@localhost>")
 
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env_str("CACHE_URL")}
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env_str("CACHE_URL"),
+    }
     if env_str("CACHE_URL", "")
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
@@ -228,7 +231,9 @@ GRADING_SUBMISSIONS_PER_MINUTE = env_int("GRADING_SUBMISSIONS_PER_MINUTE", 6)
 GRADING_TASK_SOFT_TIME_LIMIT = env_int("GRADING_TASK_SOFT_TIME_LIMIT", 80)
 GRADING_TASK_TIME_LIMIT = env_int("GRADING_TASK_TIME_LIMIT", 90)
 if not 0 < GRADING_TASK_SOFT_TIME_LIMIT < GRADING_TASK_TIME_LIMIT:
-    raise ImproperlyConfigured("GRADING_TASK_SOFT_TIME_LIMIT must be below GRADING_TASK_TIME_LIMIT.")
+    raise ImproperlyConfigured(
+        "GRADING_TASK_SOFT_TIME_LIMIT must be below GRADING_TASK_TIME_LIMIT."
+    )
 # A submission whose grading was interrupted (worker killed, hard limit) is retried until it
 # has been started this many times, then marked `error` with a message.
 GRADING_MAX_ATTEMPTS = env_int("GRADING_MAX_ATTEMPTS", 2)

@@ -84,3 +84,6 @@ class XPEntry(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["learner", "reason"], name="xpentry_unique_reason")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} XP for {self.reason}"

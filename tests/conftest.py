@@ -118,15 +118,19 @@ def page(browser: object, page_problems: PageProblems) -> Iterator[object]:
     # A request aborted because the test navigated on (net::ERR_ABORTED) did not fail.
     page.on(
         "requestfailed",
-        lambda req: page_problems.failed_requests.append(req.url)
-        if "ERR_ABORTED" not in (req.failure or "")
-        else None,
+        lambda req: (
+            page_problems.failed_requests.append(req.url)
+            if "ERR_ABORTED" not in (req.failure or "")
+            else None
+        ),
     )
     page.on(
         "response",
-        lambda resp: page_problems.failed_requests.append(f"{resp.status} {resp.url}")
-        if resp.status >= 400
-        else None,
+        lambda resp: (
+            page_problems.failed_requests.append(f"{resp.status} {resp.url}")
+            if resp.status >= 400
+            else None
+        ),
     )
     yield page
     context.close()

@@ -5,28 +5,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cohorts', '0001_initial'),
+        ("cohorts", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='cohort',
-            options={'ordering': ['name', 'pk']},
+            name="cohort",
+            options={"ordering": ["name", "pk"]},
         ),
         migrations.AddField(
-            model_name='cohort',
-            name='creation_token',
+            model_name="cohort",
+            name="creation_token",
             field=models.UUIDField(blank=True, editable=False, null=True, unique=True),
         ),
         migrations.CreateModel(
-            name='RetiredJoinCode',
+            name="RetiredJoinCode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=16, unique=True)),
-                ('retired_at', models.DateTimeField(auto_now_add=True)),
-                ('cohort', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='retired_codes', to='cohorts.cohort')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=16, unique=True)),
+                ("retired_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "cohort",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="retired_codes",
+                        to="cohorts.cohort",
+                    ),
+                ),
             ],
         ),
     ]

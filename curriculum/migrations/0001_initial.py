@@ -5,135 +5,222 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Card',
+            name="Card",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField(unique=True)),
-                ('title', models.CharField(max_length=160)),
-                ('concept', models.CharField(max_length=40)),
-                ('front', models.TextField(blank=True)),
-                ('back', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveSmallIntegerField(unique=True)),
+                ("title", models.CharField(max_length=160)),
+                ("concept", models.CharField(max_length=40)),
+                ("front", models.TextField(blank=True)),
+                ("back", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['number'],
+                "ordering": ["number"],
             },
         ),
         migrations.CreateModel(
-            name='QuickLink',
+            name="QuickLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField(unique=True)),
-                ('title', models.CharField(max_length=120)),
-                ('url', models.URLField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(unique=True)),
+                ("title", models.CharField(max_length=120)),
+                ("url", models.URLField()),
             ],
             options={
-                'ordering': ['position'],
+                "ordering": ["position"],
             },
         ),
         migrations.CreateModel(
-            name='Tier',
+            name="Tier",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True)),
-                ('number', models.PositiveSmallIntegerField(unique=True)),
-                ('title', models.CharField(max_length=80)),
-                ('chapters', models.CharField(max_length=80)),
-                ('focus', models.CharField(max_length=200)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(unique=True)),
+                ("number", models.PositiveSmallIntegerField(unique=True)),
+                ("title", models.CharField(max_length=80)),
+                ("chapters", models.CharField(max_length=80)),
+                ("focus", models.CharField(max_length=200)),
             ],
             options={
-                'ordering': ['number'],
+                "ordering": ["number"],
             },
         ),
         migrations.CreateModel(
-            name='Tip',
+            name="Tip",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField(unique=True)),
-                ('title', models.CharField(max_length=120)),
-                ('body', models.CharField(max_length=300)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(unique=True)),
+                ("title", models.CharField(max_length=120)),
+                ("body", models.CharField(max_length=300)),
             ],
             options={
-                'ordering': ['position'],
+                "ordering": ["position"],
             },
         ),
         migrations.CreateModel(
-            name='Challenge',
+            name="Challenge",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True)),
-                ('number', models.PositiveSmallIntegerField(unique=True)),
-                ('title', models.CharField(max_length=120)),
-                ('goal', models.CharField(max_length=240)),
-                ('brief', models.TextField(blank=True)),
-                ('hours_min', models.PositiveSmallIntegerField()),
-                ('hours_max', models.PositiveSmallIntegerField()),
-                ('xp', models.PositiveIntegerField()),
-                ('cards', models.ManyToManyField(blank=True, related_name='challenges', to='curriculum.card')),
-                ('tier', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='challenges', to='curriculum.tier')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(unique=True)),
+                ("number", models.PositiveSmallIntegerField(unique=True)),
+                ("title", models.CharField(max_length=120)),
+                ("goal", models.CharField(max_length=240)),
+                ("brief", models.TextField(blank=True)),
+                ("hours_min", models.PositiveSmallIntegerField()),
+                ("hours_max", models.PositiveSmallIntegerField()),
+                ("xp", models.PositiveIntegerField()),
+                (
+                    "cards",
+                    models.ManyToManyField(
+                        blank=True, related_name="challenges", to="curriculum.card"
+                    ),
+                ),
+                (
+                    "tier",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="challenges",
+                        to="curriculum.tier",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['number'],
+                "ordering": ["number"],
             },
         ),
         migrations.CreateModel(
-            name='BuildItem',
+            name="BuildItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True)),
-                ('position', models.PositiveSmallIntegerField()),
-                ('text', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('graded', 'Graded by the checks'), ('self', 'Self-check')], default='graded', max_length=8)),
-                ('challenge', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='build_items', to='curriculum.challenge')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(unique=True)),
+                ("position", models.PositiveSmallIntegerField()),
+                ("text", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("graded", "Graded by the checks"), ("self", "Self-check")],
+                        default="graded",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "challenge",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="build_items",
+                        to="curriculum.challenge",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['challenge__number', 'position'],
+                "ordering": ["challenge__number", "position"],
             },
         ),
         migrations.CreateModel(
-            name='PathStep',
+            name="PathStep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField(unique=True)),
-                ('week_label', models.CharField(max_length=40)),
-                ('day_start', models.PositiveSmallIntegerField()),
-                ('day_end', models.PositiveSmallIntegerField()),
-                ('critical', models.BooleanField(default=False)),
-                ('cards', models.ManyToManyField(blank=True, related_name='path_steps', to='curriculum.card')),
-                ('challenge', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='path_steps', to='curriculum.challenge')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(unique=True)),
+                ("week_label", models.CharField(max_length=40)),
+                ("day_start", models.PositiveSmallIntegerField()),
+                ("day_end", models.PositiveSmallIntegerField()),
+                ("critical", models.BooleanField(default=False)),
+                (
+                    "cards",
+                    models.ManyToManyField(
+                        blank=True, related_name="path_steps", to="curriculum.card"
+                    ),
+                ),
+                (
+                    "challenge",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="path_steps",
+                        to="curriculum.challenge",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position'],
+                "ordering": ["position"],
             },
         ),
         migrations.AddField(
-            model_name='card',
-            name='tier',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cards', to='curriculum.tier'),
+            model_name="card",
+            name="tier",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="cards",
+                to="curriculum.tier",
+            ),
         ),
         migrations.CreateModel(
-            name='Video',
+            name="Video",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True)),
-                ('position', models.PositiveSmallIntegerField()),
-                ('title', models.CharField(max_length=160)),
-                ('url', models.URLField()),
-                ('youtube_id', models.CharField(max_length=32)),
-                ('seconds', models.PositiveIntegerField()),
-                ('book_section', models.CharField(max_length=32)),
-                ('core', models.BooleanField(default=False)),
-                ('challenge', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='videos', to='curriculum.challenge')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(unique=True)),
+                ("position", models.PositiveSmallIntegerField()),
+                ("title", models.CharField(max_length=160)),
+                ("url", models.URLField()),
+                ("youtube_id", models.CharField(max_length=32)),
+                ("seconds", models.PositiveIntegerField()),
+                ("book_section", models.CharField(max_length=32)),
+                ("core", models.BooleanField(default=False)),
+                (
+                    "challenge",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="videos",
+                        to="curriculum.challenge",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['challenge__number', 'position'],
+                "ordering": ["challenge__number", "position"],
             },
         ),
     ]

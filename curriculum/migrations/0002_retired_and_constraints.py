@@ -4,69 +4,109 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('curriculum', '0001_initial'),
+        ("curriculum", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='builditem',
-            name='retired',
+            model_name="builditem",
+            name="retired",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='card',
-            name='retired',
+            model_name="card",
+            name="retired",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='challenge',
-            name='retired',
+            model_name="challenge",
+            name="retired",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='tier',
-            name='retired',
+            model_name="tier",
+            name="retired",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='video',
-            name='retired',
+            model_name="video",
+            name="retired",
             field=models.BooleanField(default=False),
         ),
         migrations.AlterField(
-            model_name='card',
-            name='concept',
-            field=models.CharField(choices=[('tokenization', 'Tokenization'), ('embeddings', 'Embeddings'), ('attention', 'Attention'), ('architecture', 'Architecture'), ('training', 'Training'), ('generation', 'Generation'), ('fine-tuning', 'Fine-tuning')], max_length=40),
+            model_name="card",
+            name="concept",
+            field=models.CharField(
+                choices=[
+                    ("tokenization", "Tokenization"),
+                    ("embeddings", "Embeddings"),
+                    ("attention", "Attention"),
+                    ("architecture", "Architecture"),
+                    ("training", "Training"),
+                    ("generation", "Generation"),
+                    ("fine-tuning", "Fine-tuning"),
+                ],
+                max_length=40,
+            ),
         ),
         migrations.AlterField(
-            model_name='video',
-            name='youtube_id',
+            model_name="video",
+            name="youtube_id",
             field=models.CharField(blank=True, max_length=32),
         ),
         migrations.AddConstraint(
-            model_name='builditem',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['graded', 'self'])), name='builditem_kind_valid'),
+            model_name="builditem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["graded", "self"])), name="builditem_kind_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='card',
-            constraint=models.CheckConstraint(condition=models.Q(('concept__in', ['tokenization', 'embeddings', 'attention', 'architecture', 'training', 'generation', 'fine-tuning'])), name='card_concept_valid'),
+            model_name="card",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "concept__in",
+                        [
+                            "tokenization",
+                            "embeddings",
+                            "attention",
+                            "architecture",
+                            "training",
+                            "generation",
+                            "fine-tuning",
+                        ],
+                    )
+                ),
+                name="card_concept_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='challenge',
-            constraint=models.CheckConstraint(condition=models.Q(('hours_min__gte', 1), ('hours_min__lte', models.F('hours_max'))), name='challenge_hours_range'),
+            model_name="challenge",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("hours_min__gte", 1), ("hours_min__lte", models.F("hours_max"))
+                ),
+                name="challenge_hours_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='challenge',
-            constraint=models.CheckConstraint(condition=models.Q(('xp__gt', 0)), name='challenge_xp_positive'),
+            model_name="challenge",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("xp__gt", 0)), name="challenge_xp_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pathstep',
-            constraint=models.CheckConstraint(condition=models.Q(('day_start__gte', 1), ('day_start__lte', models.F('day_end'))), name='pathstep_day_range'),
+            model_name="pathstep",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("day_start__gte", 1), ("day_start__lte", models.F("day_end"))),
+                name="pathstep_day_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='video',
-            constraint=models.CheckConstraint(condition=models.Q(('seconds__gt', 0)), name='video_seconds_positive'),
+            model_name="video",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("seconds__gt", 0)), name="video_seconds_positive"
+            ),
         ),
     ]

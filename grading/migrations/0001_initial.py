@@ -6,73 +6,132 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('curriculum', '0001_initial'),
+        ("curriculum", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Submission',
+            name="Submission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.TextField()),
-                ('filename', models.CharField(default='solution.py', max_length=120)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('pass', 'Passed'), ('fail', 'Failed'), ('error', 'Error')], default='queued', max_length=8)),
-                ('message', models.TextField(blank=True)),
-                ('stdout', models.TextField(blank=True)),
-                ('result', models.JSONField(blank=True, null=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('challenge', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='submissions', to='curriculum.challenge')),
-                ('learner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='submissions', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("source", models.TextField()),
+                ("filename", models.CharField(default="solution.py", max_length=120)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("pass", "Passed"),
+                            ("fail", "Failed"),
+                            ("error", "Error"),
+                        ],
+                        default="queued",
+                        max_length=8,
+                    ),
+                ),
+                ("message", models.TextField(blank=True)),
+                ("stdout", models.TextField(blank=True)),
+                ("result", models.JSONField(blank=True, null=True)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "challenge",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="submissions",
+                        to="curriculum.challenge",
+                    ),
+                ),
+                (
+                    "learner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="submissions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='CheckResult',
+            name="CheckResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField()),
-                ('name', models.CharField(max_length=160)),
-                ('status', models.CharField(choices=[('pass', 'Pass'), ('fail', 'Fail'), ('error', 'Error')], max_length=8)),
-                ('message', models.TextField(blank=True)),
-                ('output', models.TextField(blank=True)),
-                ('test_code', models.TextField(blank=True)),
-                ('elapsed_ms', models.PositiveIntegerField(default=0)),
-                ('video_youtube_id', models.CharField(blank=True, max_length=32)),
-                ('card_number', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('submission', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='checks', to='grading.submission')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField()),
+                ("name", models.CharField(max_length=160)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pass", "Pass"), ("fail", "Fail"), ("error", "Error")],
+                        max_length=8,
+                    ),
+                ),
+                ("message", models.TextField(blank=True)),
+                ("output", models.TextField(blank=True)),
+                ("test_code", models.TextField(blank=True)),
+                ("elapsed_ms", models.PositiveIntegerField(default=0)),
+                ("video_youtube_id", models.CharField(blank=True, max_length=32)),
+                ("card_number", models.PositiveSmallIntegerField(blank=True, null=True)),
+                (
+                    "submission",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="checks",
+                        to="grading.submission",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position'],
+                "ordering": ["position"],
             },
         ),
         migrations.AddIndex(
-            model_name='submission',
-            index=models.Index(fields=['learner', 'challenge', '-created_at'], name='sub_learner_chal'),
+            model_name="submission",
+            index=models.Index(
+                fields=["learner", "challenge", "-created_at"], name="sub_learner_chal"
+            ),
         ),
         migrations.AddIndex(
-            model_name='submission',
-            index=models.Index(fields=['status', 'created_at'], name='sub_status_created'),
+            model_name="submission",
+            index=models.Index(fields=["status", "created_at"], name="sub_status_created"),
         ),
         migrations.AddConstraint(
-            model_name='submission',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['queued', 'running', 'pass', 'fail', 'error'])), name='submission_status_valid'),
+            model_name="submission",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["queued", "running", "pass", "fail", "error"])),
+                name="submission_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='checkresult',
-            constraint=models.UniqueConstraint(fields=('submission', 'position'), name='checkresult_unique'),
+            model_name="checkresult",
+            constraint=models.UniqueConstraint(
+                fields=("submission", "position"), name="checkresult_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='checkresult',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['pass', 'fail', 'error'])), name='checkresult_status_valid'),
+            model_name="checkresult",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["pass", "fail", "error"])),
+                name="checkresult_status_valid",
+            ),
         ),
     ]

@@ -5,40 +5,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('curriculum', '0002_retired_and_constraints'),
-        ('grading', '0001_initial'),
+        ("curriculum", "0002_retired_and_constraints"),
+        ("grading", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='submission',
-            name='client_token',
-            field=models.CharField(blank=True, default='', max_length=64),
+            model_name="submission",
+            name="client_token",
+            field=models.CharField(blank=True, default="", max_length=64),
         ),
         migrations.AddField(
-            model_name='submission',
-            name='enqueued_at',
+            model_name="submission",
+            name="enqueued_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='submission',
-            name='original',
+            model_name="submission",
+            name="original",
             field=models.BinaryField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='submission',
-            name='xp_awarded',
+            model_name="submission",
+            name="xp_awarded",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddConstraint(
-            model_name='submission',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ('queued', 'running'))), fields=('learner', 'challenge'), name='submission_one_active_per_challenge'),
+            model_name="submission",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ("queued", "running"))),
+                fields=("learner", "challenge"),
+                name="submission_one_active_per_challenge",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='submission',
-            constraint=models.UniqueConstraint(condition=models.Q(('client_token', ''), _negated=True), fields=('learner', 'client_token'), name='submission_client_token_unique'),
+            model_name="submission",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("client_token", ""), _negated=True),
+                fields=("learner", "client_token"),
+                name="submission_client_token_unique",
+            ),
         ),
     ]

@@ -46,14 +46,23 @@ from grading.runner.report import CheckReport, GradeReport
 from grading.sandbox import wire
 
 __all__ = [
-    "CheckReport", "GradeReport", "Limits", "SandboxPool", "SandboxUnavailable", "run",
-    "isolation_layers", "shutdown", "get_pool",
+    "CheckReport",
+    "GradeReport",
+    "Limits",
+    "SandboxPool",
+    "SandboxUnavailable",
+    "run",
+    "isolation_layers",
+    "shutdown",
+    "get_pool",
 ]
 
 log = logging.getLogger("grading.runner")
 
-GRADER_ERROR = ("grader error: the grader itself failed on this check (not your code). "
-                "Please try again later; the staff have been notified.")
+GRADER_ERROR = (
+    "grader error: the grader itself failed on this check (not your code). "
+    "Please try again later; the staff have been notified."
+)
 _MAX_TEXT = 8000
 
 
@@ -82,8 +91,9 @@ class _CheckRun:
 class _Run:
     """State of one grading run while the sandbox's frames stream in."""
 
-    def __init__(self, spec: ChallengeSpec, limits: Limits,
-                 on_check: Callable[[CheckReport], None] | None):
+    def __init__(
+        self, spec: ChallengeSpec, limits: Limits, on_check: Callable[[CheckReport], None] | None
+    ):
         self.spec = spec
         self.limits = limits
         self.on_check = on_check
@@ -118,18 +128,27 @@ class _Run:
                 timeout = float(probe.timeout_s)
                 if cap is not None:
                     timeout = min(timeout, float(cap))
-                self.job_probes.append({"op": probe.op, "args": dict(probe.args),
-                                        "needs": list(check.needs)})
+                self.job_probes.append(
+                    {"op": probe.op, "args": dict(probe.args), "needs": list(check.needs)}
+                )
                 self.timeouts.append(timeout)
                 self.owner.append(run)
 
     # -- reports --
-    def _report(self, run: _CheckRun, status: str, message: str, output: str = "",
-                elapsed_s: float = 0.0) -> CheckReport:
+    def _report(
+        self, run: _CheckRun, status: str, message: str, output: str = "", elapsed_s: float = 0.0
+    ) -> CheckReport:
         check = run.check
-        return CheckReport(name=check.name, status=status, message=message,  # type: ignore[arg-type]
-                           output=output, test_code=check.description, elapsed_s=elapsed_s,
-                           video=check.video, card=check.card)
+        return CheckReport(
+            name=check.name,
+            status=status,
+            message=message,  # type: ignore[arg-type]
+            output=output,
+            test_code=check.description,
+            elapsed_s=elapsed_s,
+            video=check.video,
+            card=check.card,
+        )
 
     def _finish(self, run: _CheckRun, report: CheckReport) -> None:
         if run.report is not None:
@@ -147,12 +166,18 @@ class _Run:
         try:
             outcome = run.check.judge(run.probes, results)
             if not isinstance(outcome, CheckOutcome) or outcome.status not in (
-                    "pass", "fail", "error"):
+                "pass",
+                "fail",
+                "error",
+            ):
                 raise TypeError(f"judge returned {outcome!r}")
-            report = self._report(run, outcome.status, str(outcome.message),
-                                  str(outcome.output or ""),
-                                  sum(r.elapsed_s for r in results)
-                                  + time.monotonic() - started)
+            report = self._report(
+                run,
+                outcome.status,
+                str(outcome.message),
+                str(outcome.output or ""),
+                sum(r.elapsed_s for r in results) + time.monotonic() - started,
+            )
         except Exception:
             log.exception("grader error: judge of check %r raised", run.check.name)
             report = self._report(run, "error", GRADER_ERROR)
@@ -188,9 +213,11 @@ class _Run:
         if frame.get("ok") is not True:
             self.imported = False
             error = frame.get("error") if isinstance(frame.get("error"), dict) else {}
-            self.import_error = ProbeError(type=_text(error.get("type"), 200) or "Error",
-                                           message=_text(error.get("message")),
-                                           traceback=_text(error.get("traceback")))
+            self.import_error = ProbeError(
+                type=_text(error.get("type"), 200) or "Error",
+                message=_text(error.get("message")),
+                traceback=_text(error.get("traceback")),
+            )
             return
         self.imported = True
         contract = set(self.spec.names) | set(self.spec.optional_names)
@@ -201,9 +228,15 @@ class _Run:
             lacking = [n for n in run.check.needs if n in absent]
             if lacking and run.report is None:
                 names = ", ".join(f"`{n}`" for n in lacking)
-                self._finish(run, self._report(
-                    run, "error", f"Your module does not define {names}, which this check "
-                                  "needs (check the spelling and that it is at module level)."))
+                self._finish(
+                    run,
+                    self._report(
+                        run,
+                        "error",
+                        f"Your module does not define {names}, which this check "
+                        "needs (check the spelling and that it is at module level).",
+                    ),
+                )
         for run in self.checks:
             if run.report is None and not run.probes:
                 self._judge(run)
@@ -219,9 +252,13 @@ class _Run:
         result = ProbeResult(
             ok=ok,
             value=frame.get("value") if ok else None,
-            error=None if error is None else ProbeError(
-                type=_text(error.get("type"), 200), message=_text(error.get("message")),
-                traceback=_text(error.get("traceback"))),
+            error=None
+            if error is None
+            else ProbeError(
+                type=_text(error.get("type"), 200),
+                message=_text(error.get("message")),
+                traceback=_text(error.get("traceback")),
+            ),
             elapsed_s=_num(frame.get("elapsed_s")),
         )
         run.results[index] = result
@@ -236,8 +273,7 @@ class _Run:
         """
         status = end.get("status")
         index = end.get("index")
-        running = (self.owner[index] if type(index) is int and 0 <= index < len(self.owner)
-                   else None)
+        running = self.owner[index] if type(index) is int and 0 <= index < len(self.owner) else None
         where = ""
         if running is not None:
             k = index - running.first + 1
@@ -255,8 +291,10 @@ class _Run:
         elif status == "threads":
             text = f"your code started more than {int(_num(end.get('limit')))} threads"
         elif status == "output":
-            text = (f"your code printed more than {int(_num(end.get('limit_bytes'))) >> 10} "
-                    "KiB of output, so the run was stopped")
+            text = (
+                f"your code printed more than {int(_num(end.get('limit_bytes'))) >> 10} "
+                "KiB of output, so the run was stopped"
+            )
         elif status == "crashed":
             sig = end.get("signal")
             names = {s.name for s in signal.Signals}
@@ -274,8 +312,10 @@ class _Run:
             else:
                 text = "the sandboxed process stopped unexpectedly"
         elif status == "protocol":
-            text = ("the grader received a malformed result (did your code write to the "
-                    "grader's result channel or close it?)")
+            text = (
+                "the grader received a malformed result (did your code write to the "
+                "grader's result channel or close it?)"
+            )
         else:
             text = "the sandbox stopped unexpectedly"
         if where and status in ("memory", "threads", "output", "crashed", "protocol"):
@@ -299,23 +339,34 @@ def _stdout(end: dict[str, Any], raw: bytes) -> str:
     text = raw[: 1 << 20].decode("utf-8", "replace")
     if end.get("stdout_truncated") is True:
         total = int(_num(end.get("stdout_bytes")))
-        text += f"\n[output truncated: showing the first {len(text.encode()) >> 10} KiB of " \
-                f"{total} bytes]"
+        text += (
+            f"\n[output truncated: showing the first {len(text.encode()) >> 10} KiB of "
+            f"{total} bytes]"
+        )
     return text
 
 
 def _summary(checks: Sequence[CheckReport], missing: Sequence[str]) -> str:
     passed = sum(c.status == "pass" for c in checks)
-    text = (f"All {len(checks)} checks passed." if checks and passed == len(checks)
-            else f"{passed} of {len(checks)} checks passed.")
+    text = (
+        f"All {len(checks)} checks passed."
+        if checks and passed == len(checks)
+        else f"{passed} of {len(checks)} checks passed."
+    )
     if missing:
         text += " Your module does not define: " + ", ".join(f"`{n}`" for n in missing) + "."
     return text
 
 
-def run(slug: str, source: str | bytes, *, on_check: Callable[[CheckReport], None] | None = None,
-        spec: ChallengeSpec | None = None, limits: Limits | None = None,
-        pool: SandboxPool | None = None) -> GradeReport:
+def run(
+    slug: str,
+    source: str | bytes,
+    *,
+    on_check: Callable[[CheckReport], None] | None = None,
+    spec: ChallengeSpec | None = None,
+    limits: Limits | None = None,
+    pool: SandboxPool | None = None,
+) -> GradeReport:
     """Grade ``source`` against challenge ``slug`` (or the given ``spec``).
 
     Never raises for anything the submission does; returns a GradeReport whose status is
@@ -326,8 +377,14 @@ def run(slug: str, source: str | bytes, *, on_check: Callable[[CheckReport], Non
     limits = limits or Limits.from_env()
 
     def error(message: str, *, stdout: str = "", isolation: Sequence[str] = ()) -> GradeReport:
-        return GradeReport(status="error", message=message, checks=(), stdout=stdout,
-                           isolation=tuple(isolation), elapsed_s=time.monotonic() - started)
+        return GradeReport(
+            status="error",
+            message=message,
+            checks=(),
+            stdout=stdout,
+            isolation=tuple(isolation),
+            elapsed_s=time.monotonic() - started,
+        )
 
     if spec is None:
         from grading.challenges import get_spec
@@ -346,18 +403,36 @@ def run(slug: str, source: str | bytes, *, on_check: Callable[[CheckReport], Non
     numbers = limits.resolved(spec.wall_s)
     state.cpu_s = numbers["cpu_s"]
     control = {
-        "type": "job", "wall_s": numbers["wall_s"], "import_s": numbers["import_s"],
+        "type": "job",
+        "wall_s": numbers["wall_s"],
+        "import_s": numbers["import_s"],
         "timeouts": state.timeouts,
-        "limits": {k: numbers[k] for k in (
-            "cpu_s", "memory_mb", "threads", "nofile", "fsize_bytes", "output_keep",
-            "output_kill", "max_result_bytes")},
+        "limits": {
+            k: numbers[k]
+            for k in (
+                "cpu_s",
+                "memory_mb",
+                "threads",
+                "nofile",
+                "fsize_bytes",
+                "output_keep",
+                "output_kill",
+                "max_result_bytes",
+            )
+        },
     }
     try:
         # The payload (source and probe inputs) is read by the sandboxed child itself; the
         # zygote only sees the control part.
-        payload = wire.encode({"source": text, "names": list(spec.names),
-                               "optional_names": list(spec.optional_names),
-                               "probes": state.job_probes}, max_bytes=512 << 20)
+        payload = wire.encode(
+            {
+                "source": text,
+                "names": list(spec.names),
+                "optional_names": list(spec.optional_names),
+                "probes": state.job_probes,
+            },
+            max_bytes=512 << 20,
+        )
         job = wire.envelope(control, payload)
     except wire.WireError:
         log.exception("grader error: probes of %s cannot be encoded", spec.slug)
@@ -367,10 +442,13 @@ def run(slug: str, source: str | bytes, *, on_check: Callable[[CheckReport], Non
     raw_stdout = b""
     failure: str | None = None
     try:
-        end, raw_stdout = pool.run_job(job, state.on_frame,
-                           timeout_s=numbers["wall_s"] + limits.grace_s,
-                           max_total=limits.max_total_bytes,
-                           max_result=limits.max_result_bytes)
+        end, raw_stdout = pool.run_job(
+            job,
+            state.on_frame,
+            timeout_s=numbers["wall_s"] + limits.grace_s,
+            max_total=limits.max_total_bytes,
+            max_result=limits.max_result_bytes,
+        )
     except SandboxUnavailable as exc:
         log.error("sandbox unavailable: %s", exc)
         return error(f"sandbox unavailable: {exc}", isolation=[f"sandbox unavailable: {exc}"])
@@ -382,39 +460,59 @@ def run(slug: str, source: str | bytes, *, on_check: Callable[[CheckReport], Non
 
     if end is not None and end.get("status") == "sandbox":
         pool.restart()
-        return error("sandbox unavailable: a required isolation layer could not be applied",
-                     stdout=stdout, isolation=isolation)
+        return error(
+            "sandbox unavailable: a required isolation layer could not be applied",
+            stdout=stdout,
+            isolation=isolation,
+        )
     if state.imported is None:
         if state.bad_result is not None:
-            message = ("Your module could not be graded: the grader received a malformed "
-                       "result (did your code write to the grader's result channel?).")
+            message = (
+                "Your module could not be graded: the grader received a malformed "
+                "result (did your code write to the grader's result channel?)."
+            )
         elif failure is not None:
-            message = (f"The sandbox did not answer ({failure}); it has been restarted. "
-                       "Please submit again.")
+            message = (
+                f"The sandbox did not answer ({failure}); it has been restarted. "
+                "Please submit again."
+            )
         else:
             reason, _ = state.describe_end(end or {})
             message = f"Your module could not be imported: {reason}."
             if "wall clock" in reason:
-                message += (" Put long-running code (training loops, downloads, plots) under "
-                            "`if __name__ == \"__main__\":`.")
+                message += (
+                    " Put long-running code (training loops, downloads, plots) under "
+                    '`if __name__ == "__main__":`.'
+                )
         return error(message, stdout=stdout, isolation=isolation)
     if state.imported is False:
         err = state.import_error
         assert err is not None
         detail = err.traceback or f"{err.type}: {err.message}"
-        return error("Your module raised an exception while being imported:\n" + detail,
-                     stdout=stdout, isolation=isolation)
+        return error(
+            "Your module raised an exception while being imported:\n" + detail,
+            stdout=stdout,
+            isolation=isolation,
+        )
 
     if failure is not None:
         state.fail_pending(f"the sandbox did not answer ({failure})", None)
     elif state.bad_result is not None:
-        state.fail_pending("the grader received a malformed result (did your code write to "
-                           "the grader's result channel?)", None)
+        state.fail_pending(
+            "the grader received a malformed result (did your code write to "
+            "the grader's result channel?)",
+            None,
+        )
     elif end is not None and any(r.report is None for r in state.checks):
         reason, running = state.describe_end(end)
         state.fail_pending(reason, running)
     reports = [r.report for r in state.checks if r.report is not None]
     status = GradeReport.overall_status(reports)
-    return GradeReport(status=status, message=_summary(reports, state.missing), checks=reports,
-                       stdout=stdout, isolation=tuple(isolation),
-                       elapsed_s=time.monotonic() - started)
+    return GradeReport(
+        status=status,
+        message=_summary(reports, state.missing),
+        checks=reports,
+        stdout=stdout,
+        isolation=tuple(isolation),
+        elapsed_s=time.monotonic() - started,
+    )

@@ -25,7 +25,7 @@ import numpy as np
 
 from grading.challenges.base import ChallengeSpec, Check, CheckOutcome, Probe, ProbeResult
 
-SOLUTION = '''
+SOLUTION = """
 import torch
 
 def attention(x, w_q, w_k, w_v):
@@ -34,9 +34,9 @@ def attention(x, w_q, w_k, w_v):
     mask = torch.triu(torch.ones(x.shape[1], x.shape[1], dtype=torch.bool), diagonal=1)
     weights = torch.softmax(scores.masked_fill(mask, float("-inf")), dim=-1)
     return weights @ v
-'''
+"""
 
-NAIVE_SCRIPT = r'''
+NAIVE_SCRIPT = r"""
 import importlib.util, json, sys
 import numpy as np
 import torch
@@ -46,7 +46,7 @@ mod = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(mod)
 args = [torch.tensor(np.asarray(a, dtype=np.float32)) for a in data]
 print(json.dumps(mod.attention(*args).detach().numpy().tolist()))
-'''
+"""
 
 
 def _inputs(rng: np.random.Generator) -> list[np.ndarray]:
@@ -69,24 +69,35 @@ def _build(rng: np.random.Generator) -> Sequence[Probe]:
 def _judge(probes: Sequence[Probe], results: Sequence[ProbeResult]) -> CheckOutcome:
     (result,) = results
     expected = reference(*probes[0].args["args"])
-    ok = (result.ok and isinstance(result.value, np.ndarray)
-          and result.value.shape == expected.shape
-          and np.allclose(result.value, expected, atol=1e-4))
+    ok = (
+        result.ok
+        and isinstance(result.value, np.ndarray)
+        and result.value.shape == expected.shape
+        and np.allclose(result.value, expected, atol=1e-4)
+    )
     return CheckOutcome("pass" if ok else "fail", "causal attention")
 
 
 BENCH_SPEC = ChallengeSpec(
-    slug="bench-attention", names=("attention",),
-    checks=(Check("causal attention", "attention(x, w_q, w_k, w_v)", _build, _judge,
-                  needs=("attention",)),),
-    starter="", wall_s=20.0)
+    slug="bench-attention",
+    names=("attention",),
+    checks=(
+        Check(
+            "causal attention", "attention(x, w_q, w_k, w_v)", _build, _judge, needs=("attention",)
+        ),
+    ),
+    starter="",
+    wall_s=20.0,
+)
 
 
 def _summary(label: str, samples: list[float]) -> str:
     ms = sorted(s * 1000 for s in samples)
     p95 = ms[min(len(ms) - 1, int(round(0.95 * (len(ms) - 1))))]
-    return (f"{label:<34} n={len(ms):<4} p50={statistics.median(ms):8.1f} ms  "
-            f"p95={p95:8.1f} ms  min={ms[0]:7.1f} ms  max={ms[-1]:7.1f} ms")
+    return (
+        f"{label:<34} n={len(ms):<4} p50={statistics.median(ms):8.1f} ms  "
+        f"p95={p95:8.1f} ms  min={ms[0]:7.1f} ms  max={ms[-1]:7.1f} ms"
+    )
 
 
 def bench_sandbox(n: int, gap_s: float) -> tuple[list[float], list[float], dict[str, float]]:
@@ -98,9 +109,11 @@ def bench_sandbox(n: int, gap_s: float) -> tuple[list[float], list[float], dict[
     started = time.monotonic()
     pool.start()
     info = pool.info
-    facts = {"start_s": time.monotonic() - started,
-             "rss_mb": info.rss_mb if info else 0.0,
-             "vmsize_mb": info.vmsize_mb if info else 0.0}
+    facts = {
+        "start_s": time.monotonic() - started,
+        "rss_mb": info.rss_mb if info else 0.0,
+        "vmsize_mb": info.vmsize_mb if info else 0.0,
+    }
 
     def one() -> float:
         t0 = time.perf_counter()
@@ -134,9 +147,13 @@ def bench_naive(n: int) -> list[float]:
         for _ in range(n):
             args = _inputs(rng)
             t0 = time.perf_counter()
-            out = subprocess.run([sys.executable, "-c", NAIVE_SCRIPT, path],
-                                 input=json.dumps([a.tolist() for a in args]),
-                                 capture_output=True, text=True, check=True)
+            out = subprocess.run(
+                [sys.executable, "-c", NAIVE_SCRIPT, path],
+                input=json.dumps([a.tolist() for a in args]),
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             value = np.asarray(json.loads(out.stdout), dtype=np.float32)
             assert np.allclose(value, reference(*args), atol=1e-4)
             samples.append(time.perf_counter() - t0)
@@ -146,16 +163,23 @@ def bench_naive(n: int) -> list[float]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=50, help="runs per grader (default 50)")
-    parser.add_argument("--naive-n", type=int, default=None,
-                        help="runs of the naive grader (default: same as --n)")
-    parser.add_argument("--gap", type=float, default=0.2,
-                        help="idle seconds between sandboxed submissions (default 0.2)")
+    parser.add_argument(
+        "--naive-n", type=int, default=None, help="runs of the naive grader (default: same as --n)"
+    )
+    parser.add_argument(
+        "--gap",
+        type=float,
+        default=0.2,
+        help="idle seconds between sandboxed submissions (default 0.2)",
+    )
     args = parser.parse_args(argv)
     spaced, burst, facts = bench_sandbox(args.n, args.gap)
     naive = bench_naive(args.naive_n or args.n)
-    print(f"zygote start (bwrap + imports + self-test): {facts['start_s']:.2f} s; "
-          f"torch-loaded zygote RSS {facts['rss_mb']:.0f} MiB, "
-          f"VmSize {facts['vmsize_mb']:.0f} MiB; load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"zygote start (bwrap + imports + self-test): {facts['start_s']:.2f} s; "
+        f"torch-loaded zygote RSS {facts['rss_mb']:.0f} MiB, "
+        f"VmSize {facts['vmsize_mb']:.0f} MiB; load average {os.getloadavg()[0]:.2f}"
+    )
     print(_summary(f"run(), warm zygote, {args.gap:g} s apart", spaced))
     print(_summary("run(), warm zygote, back to back", burst))
     print(_summary("naive: fresh python -c per run", naive))

@@ -93,8 +93,9 @@ def _parse_require(value: str) -> frozenset[str]:
     unknown = items - set(KNOWN_LAYERS)
     if unknown:
         # A typo must not silently relax the sandbox: keep the defaults and say so.
-        log.error("GRADING_SANDBOX_REQUIRE: unknown layers %s; using bwrap,seccomp",
-                  sorted(unknown))
+        log.error(
+            "GRADING_SANDBOX_REQUIRE: unknown layers %s; using bwrap,seccomp", sorted(unknown)
+        )
         return frozenset({"bwrap", "seccomp"})
     return frozenset(items)
 
@@ -157,15 +158,25 @@ class Layout:
         else:
             # Ask that interpreter (argv list, empty environment) for its prefixes.
             out = subprocess.run(
-                [python, "-I", "-c",
-                 "import sys, json; print(json.dumps([sys.base_prefix, sys.prefix]))"],
-                env={}, capture_output=True, timeout=60, check=True, text=True)
+                [
+                    python,
+                    "-I",
+                    "-c",
+                    "import sys, json; print(json.dumps([sys.base_prefix, sys.prefix]))",
+                ],
+                env={},
+                capture_output=True,
+                timeout=60,
+                check=True,
+                text=True,
+            )
             base, prefix = json.loads(out.stdout)
             prefixes = (base, prefix)
         prefixes = tuple(dict.fromkeys(os.path.realpath(p) for p in prefixes))
         gpt2 = _find_gpt2(settings.gpt2_ranks)
         needs_bind = bool(gpt2) and not any(
-            os.path.realpath(gpt2).startswith(p + os.sep) for p in prefixes)
+            os.path.realpath(gpt2).startswith(p + os.sep) for p in prefixes
+        )
         return cls(python=python, prefixes=prefixes, gpt2_host=gpt2, gpt2_needs_bind=needs_bind)
 
     @property
@@ -192,8 +203,9 @@ def _find_gpt2(fallback: str | None) -> str | None:
 
 def bwrap_version(bwrap: str) -> str:
     try:
-        out = subprocess.run([bwrap, "--version"], env={}, capture_output=True, text=True,
-                             timeout=10)
+        out = subprocess.run(
+            [bwrap, "--version"], env={}, capture_output=True, text=True, timeout=10
+        )
         return out.stdout.strip() or "bubblewrap"
     except (OSError, subprocess.SubprocessError):
         return "bubblewrap"
@@ -205,10 +217,18 @@ def bwrap_argv(settings: PoolSettings, layout: Layout) -> list[str]:
     argv = [
         settings.bwrap,
         "--unshare-all",  # user, pid, net, ipc, uts, cgroup (+ mount) namespaces
-        "--unshare-user", "--disable-userns",  # and no nested user namespaces inside
-        "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-        "--hostname", "sandbox", "--clearenv",
-        "--ro-bind", "/usr", "/usr",
+        "--unshare-user",
+        "--disable-userns",  # and no nested user namespaces inside
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+        "--hostname",
+        "sandbox",
+        "--clearenv",
+        "--ro-bind",
+        "/usr",
+        "/usr",
     ]
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         if os.path.islink(top):
@@ -235,10 +255,19 @@ def bwrap_argv(settings: PoolSettings, layout: Layout) -> list[str]:
             if name.startswith("nvidia"):
                 argv += ["--dev-bind", f"/dev/{name}", f"/dev/{name}"]
     argv += [
-        "--size", str(settings.tmpfs_mb << 20), "--tmpfs", "/tmp",
-        "--chdir", "/tmp",
-        "--remount-ro", "/",
-        "--", layout.python, "-I", "-B", f"{JAIL_PACKAGE_ROOT}/grading/sandbox/zygote.py",
+        "--size",
+        str(settings.tmpfs_mb << 20),
+        "--tmpfs",
+        "/tmp",
+        "--chdir",
+        "/tmp",
+        "--remount-ro",
+        "/",
+        "--",
+        layout.python,
+        "-I",
+        "-B",
+        f"{JAIL_PACKAGE_ROOT}/grading/sandbox/zygote.py",
     ]
     return argv
 
@@ -279,8 +308,10 @@ class Cgroup:
         self.fds: list[int] = []
         self.active: list[str] = []
         self.problems: list[str] = []
-        for ctrl, limit_file, value in (("pids", "pids.max", pids_max),
-                                        ("memory", "memory.limit_in_bytes", memory_bytes)):
+        for ctrl, limit_file, value in (
+            ("pids", "pids.max", pids_max),
+            ("memory", "memory.limit_in_bytes", memory_bytes),
+        ):
             try:
                 base = _v1_dir(ctrl)
                 path = os.path.join(base, name)
@@ -288,8 +319,9 @@ class Cgroup:
                 self.paths.append(path)
                 with open(os.path.join(path, limit_file), "w") as fh:
                     fh.write(str(value))
-                self.fds.append(os.open(os.path.join(path, "cgroup.procs"),
-                                        os.O_WRONLY | os.O_CLOEXEC))
+                self.fds.append(
+                    os.open(os.path.join(path, "cgroup.procs"), os.O_WRONLY | os.O_CLOEXEC)
+                )
                 self.active.append(f"cgroup v1 {ctrl}: {limit_file}={value}")
             except OSError as exc:
                 self.problems.append(f"cgroup v1 {ctrl}: unavailable ({exc.strerror or exc})")
@@ -448,8 +480,9 @@ class Zygote:
             # namespaces; the process still starts with an empty environment.
             argv = [layout.python, "-I", "-B", str(SANDBOX_DIR / "zygote.py")]
         if settings.cgroup:
-            self.cgroup = Cgroup(pids_max=settings.threads + 64,
-                                 memory_bytes=(settings.memory_mb + 1536) << 20)
+            self.cgroup = Cgroup(
+                pids_max=settings.threads + 64, memory_bytes=(settings.memory_mb + 1536) << 20
+            )
             preexec = self.cgroup.preexec if self.cgroup.fds else None
         else:
             preexec = None
@@ -457,17 +490,25 @@ class Zygote:
 
         def popen() -> subprocess.Popen[bytes]:
             return subprocess.Popen(
-                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 env={},  # nothing of the worker's environment (SECRET_KEY, DATABASE_URL)
-                cwd="/", close_fds=True, start_new_session=True, preexec_fn=preexec)
+                cwd="/",
+                close_fds=True,
+                start_new_session=True,
+                preexec_fn=preexec,
+            )
 
         try:
             self.proc = _spawn(popen)
         except OSError as exc:
             self.close()
             raise SandboxUnavailable(f"could not start the sandbox: {exc}") from None
-        threading.Thread(target=self._drain_stderr, args=(self.proc,), daemon=True,
-                         name="sandbox-stderr").start()
+        threading.Thread(
+            target=self._drain_stderr, args=(self.proc,), daemon=True, name="sandbox-stderr"
+        ).start()
         config = {
             "type": "config",
             "require": sorted(settings.require),
@@ -485,16 +526,16 @@ class Zygote:
             ready, _ = self._next_frame(deadline)
         except ZygoteFailure as exc:
             self.kill()
-            raise SandboxUnavailable(f"sandbox failed to start: {exc}; "
-                                     f"{self.stderr_tail()[-600:]}") from None
+            raise SandboxUnavailable(
+                f"sandbox failed to start: {exc}; {self.stderr_tail()[-600:]}"
+            ) from None
         if ready.get("type") != "ready":
             self.kill()
             raise SandboxUnavailable("sandbox failed to start: no ready frame")
         self.info = self._assess(ready, time.monotonic() - started)
         missing = [layer for layer in sorted(settings.require) if not self.info.ok.get(layer)]
         if missing:
-            reasons = "; ".join(f"{m}: {self.info.problems.get(m, 'not active')}"
-                                for m in missing)
+            reasons = "; ".join(f"{m}: {self.info.problems.get(m, 'not active')}" for m in missing)
             self.kill()
             raise SandboxUnavailable(f"required isolation layer(s) missing: {reasons}")
 
@@ -594,8 +635,14 @@ class Zygote:
             except wire.WireError as exc:
                 raise ZygoteFailure(f"malformed message from the sandbox ({exc})") from None
 
-    def run_job(self, job: bytes, on_frame: OnFrame, deadline: float, max_total: int,
-                max_result: int = wire.DEFAULT_MAX_FRAME) -> tuple[dict[str, Any], bytes]:
+    def run_job(
+        self,
+        job: bytes,
+        on_frame: OnFrame,
+        deadline: float,
+        max_total: int,
+        max_result: int = wire.DEFAULT_MAX_FRAME,
+    ) -> tuple[dict[str, Any], bytes]:
         """Send one job envelope; call ``on_frame(control, payload)`` for each result;
         return the ``end`` control part and the printed output."""
         self.jobs += 1
@@ -684,11 +731,13 @@ class Zygote:
                 info.problems["bwrap"] = "; ".join(problems)
                 out.append(f"{version}: FAILED checks: {info.problems['bwrap']}")
             else:
-                out.append(f"{version}: user+pid+net+ipc+uts+cgroup+mount namespaces "
-                           "(verified: only 'lo' in the netns, own pid namespace, project "
-                           "files not visible), no nested userns, all capabilities dropped, "
-                           "read-only /usr + interpreter + venv, tmpfs /tmp "
-                           f"{self.settings.tmpfs_mb} MiB, empty environment")
+                out.append(
+                    f"{version}: user+pid+net+ipc+uts+cgroup+mount namespaces "
+                    "(verified: only 'lo' in the netns, own pid namespace, project "
+                    "files not visible), no nested userns, all capabilities dropped, "
+                    "read-only /usr + interpreter + venv, tmpfs /tmp "
+                    f"{self.settings.tmpfs_mb} MiB, empty environment"
+                )
         else:
             info.ok["bwrap"] = False
             info.problems["bwrap"] = "not used (bwrap unavailable and not required)"
@@ -696,41 +745,51 @@ class Zygote:
 
         # seccomp: the filter loaded and the walls hold.
         seccomp = str(layers.get("seccomp", "not reported"))
-        walls = {k: selftest.get(k) for k in ("socket_inet", "socket_unix", "fork",
-                                                "signal_parent")}
+        walls = {
+            k: selftest.get(k) for k in ("socket_inet", "socket_unix", "fork", "signal_parent")
+        }
         if not seccomp.startswith("FAILED") and all(v == "denied" for v in walls.values()):
             info.ok["seccomp"] = True
-            out.append(seccomp + " (verified: socket, fork and signalling the parent "
-                       "denied)")
+            out.append(seccomp + " (verified: socket, fork and signalling the parent denied)")
         else:
             info.ok["seccomp"] = False
             info.problems["seccomp"] = f"{seccomp}; self-test {walls}"
             out.append(f"seccomp: FAILED ({info.problems['seccomp']})")
 
         landlock = str(layers.get("landlock", "not reported"))
-        if (landlock.startswith("landlock ABI")
-                and selftest.get("write_outside_scratch") == "denied"
-                and selftest.get("write_scratch") == "ok"):
+        if (
+            landlock.startswith("landlock ABI")
+            and selftest.get("write_outside_scratch") == "denied"
+            and selftest.get("write_scratch") == "ok"
+        ):
             info.ok["landlock"] = True
             out.append(landlock + " (verified: writing outside scratch denied)")
         else:
             info.ok["landlock"] = False
-            info.problems["landlock"] = (f"{landlock}; write outside scratch: "
-                                         f"{selftest.get('write_outside_scratch')}")
+            info.problems["landlock"] = (
+                f"{landlock}; write outside scratch: {selftest.get('write_outside_scratch')}"
+            )
             out.append(f"landlock: unavailable ({info.problems['landlock']})")
 
         rlimits = str(layers.get("rlimits", "not reported"))
         uid_map = str(facts.get("uid_map", ""))
         root = uid_map.split()[1:2] == ["0"] if uid_map else os.getuid() == 0
-        out.append(f"rlimits (as set in the start-up self-test; per run, cpu follows the "
-                   f"run's budget): {rlimits}" + (
-                       " (nproc is not enforced for uid 0: process creation is stopped by "
-                       "seccomp and the pids cgroup instead)" if root else ""))
+        out.append(
+            f"rlimits (as set in the start-up self-test; per run, cpu follows the "
+            f"run's budget): {rlimits}"
+            + (
+                " (nproc is not enforced for uid 0: process creation is stopped by "
+                "seccomp and the pids cgroup instead)"
+                if root
+                else ""
+            )
+        )
 
         if self.cgroup is not None and self.cgroup.active and self._in_cgroups():
             info.ok["cgroup"] = True
-            out.extend(f"{line} (verified: the sandbox tree is in it)"
-                       for line in self.cgroup.active)
+            out.extend(
+                f"{line} (verified: the sandbox tree is in it)" for line in self.cgroup.active
+            )
         else:
             info.ok["cgroup"] = False
         if self.cgroup is not None and self.cgroup.problems:
@@ -743,16 +802,24 @@ class Zygote:
             info.problems["cgroup"] = "the sandbox did not join its cgroups"
             out.append("cgroup: NOT active (the sandbox did not join its cgroups)")
 
-        out.append(f"watchdog: wall clock per probe and per run, RSS <= "
-                   f"{self.settings.memory_mb} MiB, threads <= {self.settings.threads}, "
-                   "output kept 64 KiB / killed past 1 MiB, whole tree killed on timeout")
-        out.append("child: setsid, parent-death signal, not dumpable, only its two pipes "
-                   "open, no_new_privs, private scratch dir")
-        libs = {k: selftest.get(k) for k in ("torch", "pandas", "matplotlib", "tiktoken",
-                                               "threads")}
+        out.append(
+            f"watchdog: wall clock per probe and per run, RSS <= "
+            f"{self.settings.memory_mb} MiB, threads <= {self.settings.threads}, "
+            "output kept 64 KiB / killed past 1 MiB, whole tree killed on timeout"
+        )
+        out.append(
+            "child: setsid, parent-death signal, not dumpable, only its two pipes "
+            "open, no_new_privs, private scratch dir"
+        )
+        libs = {
+            k: selftest.get(k) for k in ("torch", "pandas", "matplotlib", "tiktoken", "threads")
+        }
         # A missing gpt2 asset is reported (last line) but does not stop grading.
-        broken = {k: v for k, v in libs.items()
-                  if v != "ok" and not (k == "tiktoken" and "skipped" in str(v))}
+        broken = {
+            k: v
+            for k, v in libs.items()
+            if v != "ok" and not (k == "tiktoken" and "skipped" in str(v))
+        }
         if broken:
             # Grading cannot work if the libraries break under the filter: fail closed too.
             for layer in ("seccomp",):
@@ -760,10 +827,15 @@ class Zygote:
                 info.problems[layer] = f"libraries broken under confinement: {broken}"
             out.append(f"library self-test under confinement: BROKEN {broken}")
         else:
-            tiktoken = ("tiktoken gpt2" if libs.get("tiktoken") == "ok"
-                        else "(tiktoken gpt2 skipped: not registered)")
-            out.append("library self-test under confinement: torch (MHA forward/backward), "
-                       f"pandas, matplotlib Agg, {tiktoken}, threads ok")
+            tiktoken = (
+                "tiktoken gpt2"
+                if libs.get("tiktoken") == "ok"
+                else "(tiktoken gpt2 skipped: not registered)"
+            )
+            out.append(
+                "library self-test under confinement: torch (MHA forward/backward), "
+                f"pandas, matplotlib Agg, {tiktoken}, threads ok"
+            )
         out.append(str(ready.get("tiktoken", "tiktoken: not reported")))
         if "error" in selftest:
             info.ok["seccomp"] = info.ok["landlock"] = False
@@ -785,8 +857,11 @@ class SandboxPool:
         self._layout: Layout | None = None
         self._unavailable: tuple[float, str] | None = None
         self._last_info: ZygoteInfo | None = None
-        self._single = (_SingleUseWorkers(self)
-                      if self.settings.device == "cuda" or self.settings.single_use else None)
+        self._single = (
+            _SingleUseWorkers(self)
+            if self.settings.device == "cuda" or self.settings.single_use
+            else None
+        )
 
     @property
     def layout(self) -> Layout:
@@ -798,8 +873,12 @@ class SandboxPool:
         zygote = Zygote(self.settings, self.layout, single_use=single_use)
         zygote.start()
         self._last_info = zygote.info
-        log.info("sandbox started in %.2f s (rss %.0f MiB): %s", zygote.info.startup_s,
-                 zygote.info.rss_mb, "; ".join(zygote.info.layers))
+        log.info(
+            "sandbox started in %.2f s (rss %.0f MiB): %s",
+            zygote.info.startup_s,
+            zygote.info.rss_mb,
+            "; ".join(zygote.info.layers),
+        )
         return zygote
 
     def _ensure(self) -> Zygote:
@@ -828,8 +907,15 @@ class SandboxPool:
             self._ensure()
             return self.isolation_layers()
 
-    def run_job(self, job: bytes, on_frame: OnFrame, *, timeout_s: float, max_total: int,
-                max_result: int = wire.DEFAULT_MAX_FRAME) -> tuple[dict[str, Any], bytes]:
+    def run_job(
+        self,
+        job: bytes,
+        on_frame: OnFrame,
+        *,
+        timeout_s: float,
+        max_total: int,
+        max_result: int = wire.DEFAULT_MAX_FRAME,
+    ) -> tuple[dict[str, Any], bytes]:
         """Run one job envelope; returns the ``end`` control part and the printed output.
 
         Raises SandboxUnavailable (nothing ran) or ZygoteFailure (it broke mid-way).
@@ -839,8 +925,9 @@ class SandboxPool:
         """
         with self._lock:
             if self._single is not None:
-                return self._single.run_job(job, on_frame, timeout_s=timeout_s,
-                                            max_total=max_total, max_result=max_result)
+                return self._single.run_job(
+                    job, on_frame, timeout_s=timeout_s, max_total=max_total, max_result=max_result
+                )
             self.settle()
             zygote = self._ensure()
             deadline = time.monotonic() + timeout_s
@@ -943,8 +1030,15 @@ class _SingleUseWorkers:
                 raise SandboxUnavailable("single-use sandbox failed to start")
         return list(self.spares[0].info.layers)
 
-    def run_job(self, job: bytes, on_frame: OnFrame, *, timeout_s: float, max_total: int,
-                max_result: int = wire.DEFAULT_MAX_FRAME) -> tuple[dict[str, Any], bytes]:
+    def run_job(
+        self,
+        job: bytes,
+        on_frame: OnFrame,
+        *,
+        timeout_s: float,
+        max_total: int,
+        max_result: int = wire.DEFAULT_MAX_FRAME,
+    ) -> tuple[dict[str, Any], bytes]:
         with self._lock:
             zygote = self.spares.pop(0) if self.spares else None
         if zygote is None or not zygote.alive():
@@ -953,8 +1047,9 @@ class _SingleUseWorkers:
             zygote = self.pool._new_zygote(single_use=True)
         threading.Thread(target=self._start_one, daemon=True, name="sandbox-warm").start()
         try:
-            return zygote.run_job(job, on_frame, time.monotonic() + timeout_s, max_total,
-                                  max_result)
+            return zygote.run_job(
+                job, on_frame, time.monotonic() + timeout_s, max_total, max_result
+            )
         finally:
             zygote.kill()  # single use, whatever happened
 

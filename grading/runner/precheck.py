@@ -14,7 +14,8 @@ ANSWER_PACKAGE = "llms_from_scratch"
 ANSWER_PACKAGE_MESSAGE = (
     "Your file imports `llms_from_scratch`, the book's own answer package. It is not "
     "available to the grader: submit your own implementation instead (copy the code you "
-    "wrote into this file).")
+    "wrote into this file)."
+)
 
 
 def as_bytes(source: bytes | str) -> bytes:
@@ -41,23 +42,31 @@ def precheck(source: bytes | str, *, names: Iterable[str] = ()) -> str | None:
     try:
         data = as_bytes(source)
     except UnicodeEncodeError as exc:
-        return (f"Your file is not valid UTF-8: it contains an invalid character "
-                f"(a lone surrogate) at character {exc.start}.")
+        return (
+            f"Your file is not valid UTF-8: it contains an invalid character "
+            f"(a lone surrogate) at character {exc.start}."
+        )
     if not data.strip():
         return "Your submission is empty: paste or upload your Python module."
     if len(data) > MAX_BYTES:
-        return (f"Your file is {len(data) / 1024:.1f} KB; the limit is 256 KB "
-                f"({MAX_BYTES} bytes). Submit only the module with your solution.")
+        return (
+            f"Your file is {len(data) / 1024:.1f} KB; the limit is 256 KB "
+            f"({MAX_BYTES} bytes). Submit only the module with your solution."
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return (f"Your file is not valid UTF-8: byte 0x{data[exc.start]:02x} at byte offset "
-                f"{exc.start} (line {_line_of(data, exc.start)}) cannot be decoded. Save the "
-                f"file as UTF-8.")
+        return (
+            f"Your file is not valid UTF-8: byte 0x{data[exc.start]:02x} at byte offset "
+            f"{exc.start} (line {_line_of(data, exc.start)}) cannot be decoded. Save the "
+            f"file as UTF-8."
+        )
     nul = data.find(b"\x00")
     if nul != -1:
-        return (f"Your file contains a NUL byte (\\x00) at byte offset {nul} "
-                f"(line {_line_of(data, nul)}); Python source cannot contain NUL bytes.")
+        return (
+            f"Your file contains a NUL byte (\\x00) at byte offset {nul} "
+            f"(line {_line_of(data, nul)}); Python source cannot contain NUL bytes."
+        )
     try:
         tree = ast.parse(data, filename="solution.py")
         compile(tree, "solution.py", "exec", dont_inherit=True)
@@ -99,8 +108,11 @@ def imports_answer_package(tree: ast.AST) -> bool:
         elif isinstance(node, ast.Call):
             # __import__("llms_from_scratch") / importlib.import_module("llms_from_scratch")
             for arg in node.args[:1]:
-                if (isinstance(arg, ast.Constant) and isinstance(arg.value, str)
-                        and arg.value.split(".")[0] == ANSWER_PACKAGE):
+                if (
+                    isinstance(arg, ast.Constant)
+                    and isinstance(arg.value, str)
+                    and arg.value.split(".")[0] == ANSWER_PACKAGE
+                ):
                     return True
     return False
 
@@ -148,8 +160,11 @@ def defined_names(tree: ast.Module) -> set[str] | None:
                 targets(stmt.value.target)
             for block in ("body", "orelse", "finalbody"):
                 inner = getattr(stmt, block, None)
-                if inner and not isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef
-                                            | ast.ClassDef) and not visit(inner):
+                if (
+                    inner
+                    and not isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+                    and not visit(inner)
+                ):
                     return False
             for handler in getattr(stmt, "handlers", []) or []:
                 if not visit(handler.body):

@@ -31,9 +31,16 @@ class CheckReport:
     card: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "status": self.status, "message": self.message,
-                "output": self.output, "test_code": self.test_code,
-                "elapsed_s": round(self.elapsed_s, 4), "video": self.video, "card": self.card}
+        return {
+            "name": self.name,
+            "status": self.status,
+            "message": self.message,
+            "output": self.output,
+            "test_code": self.test_code,
+            "elapsed_s": round(self.elapsed_s, 4),
+            "video": self.video,
+            "card": self.card,
+        }
 
 
 @dataclass(frozen=True)
@@ -66,18 +73,20 @@ class GradeReport:
             output = check.output
             if len(output) > EXERCISM_OUTPUT_LIMIT:
                 output = output[:EXERCISM_OUTPUT_LIMIT] + "\n[output truncated]"
-            tests.append({
-                "name": check.name,
-                "status": check.status,
-                # Exercism: message only for failing/erroring tests, else null.
-                "message": check.message if check.status != "pass" else None,
-                "output": output or None,
-                "test_code": check.test_code,
-                "task_id": task_id,
-                "elapsed_s": round(check.elapsed_s, 4),
-                "video": check.video,
-                "card": check.card,
-            })
+            tests.append(
+                {
+                    "name": check.name,
+                    "status": check.status,
+                    # Exercism: message only for failing/erroring tests, else null.
+                    "message": check.message if check.status != "pass" else None,
+                    "output": output or None,
+                    "test_code": check.test_code,
+                    "task_id": task_id,
+                    "elapsed_s": round(check.elapsed_s, 4),
+                    "video": check.video,
+                    "card": check.card,
+                }
+            )
         return {
             "version": 3,
             "status": self.status,
@@ -91,6 +100,11 @@ class GradeReport:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "message": self.message,
-                "checks": [c.to_dict() for c in self.checks], "stdout": self.stdout,
-                "isolation": list(self.isolation), "elapsed_s": round(self.elapsed_s, 4)}
+        return {
+            "status": self.status,
+            "message": self.message,
+            "checks": [c.to_dict() for c in self.checks],
+            "stdout": self.stdout,
+            "isolation": list(self.isolation),
+            "elapsed_s": round(self.elapsed_s, 4),
+        }

@@ -29,7 +29,8 @@ RESULT_FD = 3
 BLOCKED_PACKAGES = ("llms_from_scratch",)
 BLOCKED_MESSAGE = (
     "`llms_from_scratch` is the book's answer package and is not available here: "
-    "submit your own implementation (copy the code you wrote into this file).")
+    "submit your own implementation (copy the code you wrote into this file)."
+)
 
 # Captured before any learner code runs, so monkeypatching os/sys later cannot stop us
 # from exiting (the zygote would kill us at the deadline anyway).
@@ -65,8 +66,7 @@ def _safe_str(value: Any, limit: int = 4000) -> str:
 def learner_traceback(exc: BaseException, solution_path: str) -> str:
     """The traceback a learner can use: only frames from their file, shown as solution.py."""
     try:
-        frames = [f for f in traceback.extract_tb(exc.__traceback__)
-                  if f.filename == solution_path]
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == solution_path]
         for frame in frames:
             frame.filename = "solution.py"
         lines = ["Traceback (most recent call last):\n"] if frames else []
@@ -84,8 +84,11 @@ def _error(exc: BaseException, solution_path: str) -> dict[str, Any]:
         message = f"SystemExit({_safe_str(exc.code, 200)}) - your code called sys.exit()"
     else:
         message = _safe_str(exc).replace(solution_path, "solution.py")
-    return {"type": type(exc).__name__[:200], "message": message,
-            "traceback": learner_traceback(exc, solution_path)}
+    return {
+        "type": type(exc).__name__[:200],
+        "message": message,
+        "traceback": learner_traceback(exc, solution_path),
+    }
 
 
 def _send(control: dict[str, Any], obj: Any, max_bytes: int) -> None:
@@ -97,8 +100,9 @@ def _unbuffered_text(fd: int) -> io.TextIOWrapper:
     # Unbuffered all the way down, so nothing printed is lost when the process ends with
     # os._exit (ours or the learner's) or is killed.
     raw = io.FileIO(fd, "w", closefd=False)
-    return io.TextIOWrapper(raw, encoding="utf-8", errors="backslashreplace",
-                            write_through=True, line_buffering=False)
+    return io.TextIOWrapper(
+        raw, encoding="utf-8", errors="backslashreplace", write_through=True, line_buffering=False
+    )
 
 
 def early_setup(zygote_pid: int) -> None:
@@ -116,10 +120,15 @@ def prepare_seccomp() -> confine.SeccompProgram | confine.ConfinementError:
         return exc
 
 
-def confine_self(limits: dict[str, Any], config: dict[str, Any], result_w: int,
-                 output_w: int, scratch: str,
-                 seccomp: confine.SeccompProgram | confine.ConfinementError | None = None,
-                 base_vmsize: int | None = None) -> tuple[dict[str, str], list[str]]:
+def confine_self(
+    limits: dict[str, Any],
+    config: dict[str, Any],
+    result_w: int,
+    output_w: int,
+    scratch: str,
+    seccomp: confine.SeccompProgram | confine.ConfinementError | None = None,
+    base_vmsize: int | None = None,
+) -> tuple[dict[str, str], list[str]]:
     """Apply every layer. Returns (status per layer, failures of *required* layers)."""
     required = set(config.get("require", ()))
     cuda = config.get("device") == "cuda"
@@ -128,27 +137,34 @@ def confine_self(limits: dict[str, Any], config: dict[str, Any], result_w: int,
     null = os.open("/dev/null", os.O_RDWR)
     # Every other inherited fd goes: the zygote's pipes to the trusted side above all. On
     # CUDA hosts the driver's own /dev/nvidia* fds must stay.
-    confine.keep_only_fds({null: 0, output_w: 1, result_w: RESULT_FD},
-                          preserve_devices=("/dev/nvidia",) if cuda else ())
+    confine.keep_only_fds(
+        {null: 0, output_w: 1, result_w: RESULT_FD},
+        preserve_devices=("/dev/nvidia",) if cuda else (),
+    )
     os.dup2(1, 2)
     status["rlimits"] = confine.set_rlimits(
         cpu_s=float(limits["cpu_s"]),
         memory_mb=None if cuda else int(limits["memory_mb"]),
-        nofile=int(limits["nofile"]), fsize_bytes=int(limits["fsize_bytes"]),
-        nproc=int(limits["threads"]) + 16, base_vmsize=base_vmsize,
+        nofile=int(limits["nofile"]),
+        fsize_bytes=int(limits["fsize_bytes"]),
+        nproc=int(limits["threads"]) + 16,
+        base_vmsize=base_vmsize,
     )
     os.chdir(scratch)
     confine.set_no_new_privs()
-    devices = tuple(f"/dev/{n}" for n in os.listdir("/dev") if n.startswith("nvidia")
-                    ) if cuda else ()
+    devices = (
+        tuple(f"/dev/{n}" for n in os.listdir("/dev") if n.startswith("nvidia")) if cuda else ()
+    )
 
     def load_seccomp() -> str:
         if isinstance(seccomp, confine.ConfinementError):
             raise seccomp
         return confine.apply_seccomp(seccomp)
 
-    for layer, apply in (("landlock", lambda: confine.apply_landlock(scratch, devices=devices)),
-                         ("seccomp", load_seccomp)):
+    for layer, apply in (
+        ("landlock", lambda: confine.apply_landlock(scratch, devices=devices)),
+        ("seccomp", load_seccomp),
+    ):
         try:
             status[layer] = apply()
         except confine.ConfinementError as exc:
@@ -182,8 +198,15 @@ def _warm_cuda(config: dict[str, Any]) -> None:
     # probe arguments (see ops_training), results come back on the CPU.
 
 
-def child_main(config: dict[str, Any], zygote_pid: int, job_fd: int, go_r: int,
-               result_w: int, output_w: int, scratch: str) -> None:
+def child_main(
+    config: dict[str, Any],
+    zygote_pid: int,
+    job_fd: int,
+    go_r: int,
+    result_w: int,
+    output_w: int,
+    scratch: str,
+) -> None:
     """Entry point after fork. Never returns: always ends with os._exit.
 
     Forked ahead of its job: set up, (CUDA hosts) warm CUDA up, wait for the job's control
@@ -208,8 +231,7 @@ def child_main(config: dict[str, Any], zygote_pid: int, job_fd: int, go_r: int,
         del payload
         limits = job["limits"]
         max_bytes = int(limits["max_result_bytes"])
-        _, failures = confine_self(limits, config, result_w, output_w, scratch, seccomp,
-                                   vmsize)
+        _, failures = confine_self(limits, config, result_w, output_w, scratch, seccomp, vmsize)
         if failures:
             _send({"type": "fatal"}, {"message": "; ".join(failures)}, max_bytes)
             _exit(0)
@@ -250,8 +272,11 @@ def _run(job: dict[str, Any], scratch: str, max_bytes: int) -> None:
         sys.modules["solution"] = module
         spec.loader.exec_module(module)
     except BaseException as exc:  # SystemExit and KeyboardInterrupt included
-        _send({"type": "import", "ok": False},
-              {"ok": False, "error": _error(exc, solution_path)}, max_bytes)
+        _send(
+            {"type": "import", "ok": False},
+            {"ok": False, "error": _error(exc, solution_path)},
+            max_bytes,
+        )
         return
     names = list(job["names"]) + list(job.get("optional_names", []))
     missing = []
@@ -287,11 +312,19 @@ def _run(job: dict[str, Any], scratch: str, max_bytes: int) -> None:
         try:
             data = _encode(frame, max_bytes=max_bytes)
         except Exception as exc:  # unsendable return value (object, huge, odd dtype)
-            data = _encode({"ok": False, "elapsed_s": frame["elapsed_s"],
-                            "error": {"type": "UnsupportedReturnValue",
-                                      "message": f"the grader cannot read the value your code "
-                                                 f"returned: {_safe_str(exc, 300)}",
-                                      "traceback": ""}}, max_bytes=max_bytes)
+            data = _encode(
+                {
+                    "ok": False,
+                    "elapsed_s": frame["elapsed_s"],
+                    "error": {
+                        "type": "UnsupportedReturnValue",
+                        "message": f"the grader cannot read the value your code "
+                        f"returned: {_safe_str(exc, 300)}",
+                        "traceback": "",
+                    },
+                },
+                max_bytes=max_bytes,
+            )
         _write_all(RESULT_FD, _envelope(control, data))
 
 
@@ -326,8 +359,14 @@ def selftest_main(config: dict[str, Any], zygote_pid: int, result_w: int, scratc
     import socket
     import threading
 
-    limits = {"cpu_s": 10, "memory_mb": 2048, "nofile": 64, "fsize_bytes": 8 << 20,
-              "threads": 50, "max_result_bytes": 1 << 20}
+    limits = {
+        "cpu_s": 10,
+        "memory_mb": 2048,
+        "nofile": 64,
+        "fsize_bytes": 8 << 20,
+        "threads": 50,
+        "max_result_bytes": 1 << 20,
+    }
     limits.update(config.get("limits") or {})
     output_w = os.open("/dev/null", os.O_WRONLY)
     early_setup(zygote_pid)
@@ -346,10 +385,12 @@ def selftest_main(config: dict[str, Any], zygote_pid: int, result_w: int, scratc
             fh.write("x")
         os.unlink(path)
 
-    results["socket_inet"] = _attempt(lambda: socket.socket(socket.AF_INET,
-                                                            socket.SOCK_STREAM).close())
-    results["socket_unix"] = _attempt(lambda: socket.socket(socket.AF_UNIX,
-                                                            socket.SOCK_STREAM).close())
+    results["socket_inet"] = _attempt(
+        lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM).close()
+    )
+    results["socket_unix"] = _attempt(
+        lambda: socket.socket(socket.AF_UNIX, socket.SOCK_STREAM).close()
+    )
     results["fork"] = _attempt(fork_once)
     results["signal_parent"] = _attempt(lambda: os.kill(zygote_pid, 0))
     results["write_outside_scratch"] = _attempt(write_outside)

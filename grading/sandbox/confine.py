@@ -83,8 +83,7 @@ def keep_only_fds(keep: dict[int, int], *, preserve_devices: tuple[str, ...] = (
         top = max([top, *preserved])
     # Park every source above all targets first, so a dup2 never clobbers a source that is
     # still needed; the parked copies are closed below.
-    parked = [(fcntl.fcntl(src, fcntl.F_DUPFD_CLOEXEC, top + 1), dst)
-              for src, dst in keep.items()]
+    parked = [(fcntl.fcntl(src, fcntl.F_DUPFD_CLOEXEC, top + 1), dst) for src, dst in keep.items()]
     for src, dst in parked:
         os.dup2(src, dst)
     if not preserved:
@@ -108,8 +107,15 @@ def read_status_kib(field: str, pid: int | str = "self") -> int:
     return 0
 
 
-def set_rlimits(*, cpu_s: float, memory_mb: int | None, nofile: int, fsize_bytes: int,
-                nproc: int, base_vmsize: int | None = None) -> str:
+def set_rlimits(
+    *,
+    cpu_s: float,
+    memory_mb: int | None,
+    nofile: int,
+    fsize_bytes: int,
+    nproc: int,
+    base_vmsize: int | None = None,
+) -> str:
     """CPU seconds, address space (None on CUDA hosts), open files, file size, no cores."""
     applied = []
 
@@ -156,9 +162,11 @@ _SCOPE_SIGNAL = 1 << 1
 
 
 class _RulesetAttr(ctypes.Structure):
-    _fields_ = [("handled_access_fs", ctypes.c_uint64),
-                ("handled_access_net", ctypes.c_uint64),
-                ("scoped", ctypes.c_uint64)]
+    _fields_ = [
+        ("handled_access_fs", ctypes.c_uint64),
+        ("handled_access_net", ctypes.c_uint64),
+        ("scoped", ctypes.c_uint64),
+    ]
 
 
 class _PathBeneathAttr(ctypes.Structure):
@@ -168,8 +176,12 @@ class _PathBeneathAttr(ctypes.Structure):
 
 def landlock_abi() -> int:
     """Landlock ABI version, or 0 when the kernel has none (or it is disabled)."""
-    abi = _libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0),
-                        ctypes.c_uint32(_LANDLOCK_CREATE_RULESET_VERSION))
+    abi = _libc.syscall(
+        _SYS_LANDLOCK_CREATE_RULESET,
+        None,
+        ctypes.c_size_t(0),
+        ctypes.c_uint32(_LANDLOCK_CREATE_RULESET_VERSION),
+    )
     return max(int(abi), 0)
 
 
@@ -204,11 +216,13 @@ def apply_landlock(scratch: str, *, devices: tuple[str, ...] = ()) -> str:
     if abi >= 6:
         attr.scoped = _SCOPE_ABSTRACT_UNIX_SOCKET | _SCOPE_SIGNAL
         size = 24
-    ruleset = _libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, ctypes.byref(attr),
-                            ctypes.c_size_t(size), ctypes.c_uint32(0))
+    ruleset = _libc.syscall(
+        _SYS_LANDLOCK_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0)
+    )
     if ruleset < 0:
-        raise ConfinementError(f"landlock: create_ruleset failed: "
-                               f"{os.strerror(ctypes.get_errno())}")
+        raise ConfinementError(
+            f"landlock: create_ruleset failed: {os.strerror(ctypes.get_errno())}"
+        )
     ruleset = int(ruleset)
     try:
         read_only = _FS_EXECUTE | _FS_READ_FILE | _FS_READ_DIR
@@ -218,10 +232,13 @@ def apply_landlock(scratch: str, *, devices: tuple[str, ...] = ()) -> str:
         _landlock_allow(ruleset, "/dev/null", file_rw)
         for device in devices:  # GPU hosts: /dev/nvidia* (the driver opens some lazily)
             _landlock_allow(ruleset, device, file_rw | ((1 << 15) if abi >= 5 else 0))
-        if _libc.syscall(_SYS_LANDLOCK_RESTRICT_SELF, ctypes.c_int(ruleset),
-                         ctypes.c_uint32(0)) != 0:
-            raise ConfinementError(f"landlock: restrict_self failed: "
-                                   f"{os.strerror(ctypes.get_errno())}")
+        if (
+            _libc.syscall(_SYS_LANDLOCK_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0))
+            != 0
+        ):
+            raise ConfinementError(
+                f"landlock: restrict_self failed: {os.strerror(ctypes.get_errno())}"
+            )
     finally:
         os.close(ruleset)
     extra = []
@@ -230,18 +247,27 @@ def apply_landlock(scratch: str, *, devices: tuple[str, ...] = ()) -> str:
     if abi >= 6:
         extra.append("signals and abstract sockets scoped")
     return f"landlock ABI {abi}: read-only filesystem, writes only in scratch" + (
-        "; " + ", ".join(extra) if extra else "")
+        "; " + ", ".join(extra) if extra else ""
+    )
 
 
 def _landlock_allow(ruleset: int, path: str, access: int) -> None:
     fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
     try:
         rule = _PathBeneathAttr(allowed_access=access, parent_fd=fd)
-        if _libc.syscall(_SYS_LANDLOCK_ADD_RULE, ctypes.c_int(ruleset),
-                         ctypes.c_int(_LANDLOCK_RULE_PATH_BENEATH), ctypes.byref(rule),
-                         ctypes.c_uint32(0)) != 0:
-            raise ConfinementError(f"landlock: add_rule({path}) failed: "
-                                   f"{os.strerror(ctypes.get_errno())}")
+        if (
+            _libc.syscall(
+                _SYS_LANDLOCK_ADD_RULE,
+                ctypes.c_int(ruleset),
+                ctypes.c_int(_LANDLOCK_RULE_PATH_BENEATH),
+                ctypes.byref(rule),
+                ctypes.c_uint32(0),
+            )
+            != 0
+        ):
+            raise ConfinementError(
+                f"landlock: add_rule({path}) failed: {os.strerror(ctypes.get_errno())}"
+            )
     finally:
         os.close(fd)
 
@@ -252,25 +278,72 @@ def _landlock_allow(ruleset: int, path: str, access: int) -> None:
 # matplotlib (Agg) and tiktoken need none of these once their imports are done.
 DENY_EPERM = (
     # new processes and programs (threads stay allowed, see clone below)
-    "fork", "vfork", "execve", "execveat",
+    "fork",
+    "vfork",
+    "execve",
+    "execveat",
     # networking: a new netns still reaches named Unix sockets (postgres, docker.sock), and
     # Landlock does not stop connect() on them, so no socket() at all. socketpair() stays:
     # an anonymous pair reaches nothing and asyncio's self-pipe needs it.
     "socket",
     # other processes' memory and state
-    "ptrace", "process_vm_readv", "process_vm_writev", "process_madvise", "kcmp",
-    "pidfd_open", "pidfd_getfd", "pidfd_send_signal", "tkill", "migrate_pages", "move_pages",
-    "setpriority", "ioprio_set",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "process_madvise",
+    "kcmp",
+    "pidfd_open",
+    "pidfd_getfd",
+    "pidfd_send_signal",
+    "tkill",
+    "migrate_pages",
+    "move_pages",
+    "setpriority",
+    "ioprio_set",
     # namespaces and mounts
-    "mount", "umount2", "pivot_root", "chroot", "setns", "unshare", "move_mount", "open_tree",
-    "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
+    "mount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "setns",
+    "unshare",
+    "move_mount",
+    "open_tree",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "mount_setattr",
     # kernel attack surface that ordinary Python never touches (io_uring can issue
     # connect/openat behind seccomp's back)
-    "bpf", "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key",
-    "io_uring_setup", "io_uring_enter", "io_uring_register", "fanotify_init",
-    "open_by_handle_at", "name_to_handle_at", "kexec_load", "kexec_file_load",
-    "init_module", "finit_module", "delete_module", "iopl", "ioperm", "swapon", "swapoff",
-    "reboot", "acct", "quotactl", "quotactl_fd", "lookup_dcookie", "syslog", "vhangup",
+    "bpf",
+    "perf_event_open",
+    "userfaultfd",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "fanotify_init",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "iopl",
+    "ioperm",
+    "swapon",
+    "swapoff",
+    "reboot",
+    "acct",
+    "quotactl",
+    "quotactl_fd",
+    "lookup_dcookie",
+    "syslog",
+    "vhangup",
 )
 
 _CLONE_THREAD = 0x00010000
@@ -293,8 +366,12 @@ class SeccompProgram:
 
 
 class _SockFilter(ctypes.Structure):
-    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8),
-                ("k", ctypes.c_uint32)]
+    _fields_ = [
+        ("code", ctypes.c_uint16),
+        ("jt", ctypes.c_uint8),
+        ("jf", ctypes.c_uint8),
+        ("k", ctypes.c_uint32),
+    ]
 
 
 class _SockFprog(ctypes.Structure):
@@ -333,8 +410,7 @@ def build_seccomp() -> SeccompProgram:
         flt.add_rule(eperm, "rt_tgsigqueueinfo", sc.Arg(0, sc.NE, me))
         # Limits and scheduling of other processes (pid 0 means "this process").
         flt.add_rule(eperm, "prlimit64", sc.Arg(0, sc.NE, 0))
-        for name in ("sched_setaffinity", "sched_setscheduler", "sched_setparam",
-                     "sched_setattr"):
+        for name in ("sched_setaffinity", "sched_setscheduler", "sched_setparam", "sched_setattr"):
             flt.add_rule(eperm, name, sc.Arg(0, sc.NE, 0))
         # Keep the parent-death signal; no terminal input injection.
         flt.add_rule(eperm, "prctl", sc.Arg(0, sc.EQ, PR_SET_PDEATHSIG))
@@ -363,11 +439,19 @@ def apply_seccomp(prepared: SeccompProgram | None = None) -> str:
     buf = ctypes.create_string_buffer(prog.program, len(prog.program))
     fprog = _SockFprog(len(prog.program) // 8, ctypes.cast(buf, ctypes.POINTER(_SockFilter)))
     # no_new_privs is set by the caller (required to load a filter without CAP_SYS_ADMIN).
-    if _libc.syscall(prog.seccomp_nr, _SECCOMP_SET_MODE_FILTER, _SECCOMP_FILTER_FLAG_TSYNC,
-                     ctypes.byref(fprog)) != 0:
+    if (
+        _libc.syscall(
+            prog.seccomp_nr,
+            _SECCOMP_SET_MODE_FILTER,
+            _SECCOMP_FILTER_FLAG_TSYNC,
+            ctypes.byref(fprog),
+        )
+        != 0
+    ):
         err = ctypes.get_errno()
         raise ConfinementError(f"seccomp: filter could not be loaded ({os.strerror(err)})")
-    return ("seccomp: EPERM for socket, fork/vfork/clone of processes (clone3 -> ENOSYS), "
-            "execve, ptrace, process_vm_*, signals to other processes, mount/namespaces, "
-            "bpf, io_uring, keyctl and other kernel interfaces")
-
+    return (
+        "seccomp: EPERM for socket, fork/vfork/clone of processes (clone3 -> ENOSYS), "
+        "execve, ptrace, process_vm_*, signals to other processes, mount/namespaces, "
+        "bpf, io_uring, keyctl and other kernel interfaces"
+    )

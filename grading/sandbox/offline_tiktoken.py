@@ -82,8 +82,10 @@ def register(fallback: str | None = None) -> str:
         return "tiktoken gpt2: already registered"
     path = find_ranks_file(fallback)
     if path is None:
-        return ("tiktoken gpt2: NOT registered (whisper/assets/gpt2.tiktoken not found; "
-                "install openai-whisper or set GRADING_GPT2_TIKTOKEN)")
+        return (
+            "tiktoken gpt2: NOT registered (whisper/assets/gpt2.tiktoken not found; "
+            "install openai-whisper or set GRADING_GPT2_TIKTOKEN)"
+        )
     try:
         encoding = build_encoding(path)
     except Exception as exc:  # report, never break the sandbox start-up

@@ -13,8 +13,13 @@ from grading.sandbox.probes import op, to_plain, to_torch
 
 
 @op
-def call_torch(module: ModuleType, *, name: str, args: list[Any] | None = None,
-               kwargs: dict[str, Any] | None = None) -> Any:
+def call_torch(
+    module: ModuleType,
+    *,
+    name: str,
+    args: list[Any] | None = None,
+    kwargs: dict[str, Any] | None = None,
+) -> Any:
     """Like ``call``, but numpy arguments arrive as torch tensors."""
     fn = getattr(module, name)
     return to_plain(fn(*to_torch(list(args or [])), **to_torch(dict(kwargs or {}))))

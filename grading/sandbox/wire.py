@@ -43,10 +43,22 @@ from typing import Any
 import numpy as np
 
 # Plain numeric dtypes only: no object (pickle), no strings, no structured/void records.
-ALLOWED_DTYPES = frozenset({
-    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-    "float16", "float32", "float64",
-})
+ALLOWED_DTYPES = frozenset(
+    {
+        "bool",
+        "int8",
+        "int16",
+        "int32",
+        "int64",
+        "uint8",
+        "uint16",
+        "uint32",
+        "uint64",
+        "float16",
+        "float32",
+        "float64",
+    }
+)
 
 ARRAY_KEY = "__ndarray__"
 ESCAPE_KEY = "__escaped__"
@@ -186,11 +198,11 @@ def decode_payload(payload: bytes | memoryview) -> Any:
     if header_len > MAX_HEADER or 4 + header_len > len(view):
         raise WireError("bad header length")
     try:
-        header = json.loads(bytes(view[4:4 + header_len]).decode("utf-8"))
+        header = json.loads(bytes(view[4 : 4 + header_len]).decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         # ValueError covers JSONDecodeError and ints longer than sys.int_max_str_digits.
         raise WireError(f"bad frame header: {type(exc).__name__}") from None
-    blob = view[4 + header_len:]
+    blob = view[4 + header_len :]
     state = {"next": 0, "offset": 0}
     try:
         obj = _decode_value(header, blob, state, 0)
@@ -240,19 +252,20 @@ def split_envelope(body: bytes | bytearray | memoryview) -> tuple[dict[str, Any]
     if ctl_len > MAX_CONTROL or 4 + ctl_len > len(view):
         raise WireError("bad control length")
     try:
-        control = json.loads(bytes(view[4:4 + ctl_len]).decode("utf-8"))
+        control = json.loads(bytes(view[4 : 4 + ctl_len]).decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise WireError("bad control part") from None
     if not isinstance(control, dict):
         raise WireError("control part is not an object")
-    return control, view[4 + ctl_len:]
+    return control, view[4 + ctl_len :]
 
 
 class EnvelopeReader:
     """Incremental envelope reader (trusted side): feed bytes, take (control, payload)."""
 
-    def __init__(self, *, max_envelope: int = DEFAULT_MAX_FRAME + MAX_CONTROL,
-                 max_total: int | None = None):
+    def __init__(
+        self, *, max_envelope: int = DEFAULT_MAX_FRAME + MAX_CONTROL, max_total: int | None = None
+    ):
         self.max_envelope = max_envelope
         self.max_total = max_total
         self.total = 0
@@ -270,8 +283,8 @@ class EnvelopeReader:
                 raise WireError(f"message of {length} bytes exceeds the cap")
             if len(self._buf) < 4 + length:
                 break
-            control, payload = split_envelope(bytes(self._buf[4:4 + length]))
-            del self._buf[:4 + length]
+            control, payload = split_envelope(bytes(self._buf[4 : 4 + length]))
+            del self._buf[: 4 + length]
             out.append((control, bytes(payload)))
         return out
 

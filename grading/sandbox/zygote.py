@@ -35,8 +35,7 @@ import sys
 if __name__ == "__main__":
     # -I keeps the script's directory off sys.path: put the package root (the directory
     # holding grading/sandbox, bound read-only at /opt/la_sandbox in the jail) there instead.
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__)))))
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 import ctypes  # noqa: E402
 import select  # noqa: E402
@@ -131,7 +130,7 @@ class ExactReader:
         """One complete envelope body, or None when no complete one is available yet."""
         while not self.eof:
             if self.body is None:
-                n = self._readv(memoryview(self.head)[self.head_got:])
+                n = self._readv(memoryview(self.head)[self.head_got :])
                 if n is None:
                     return None
                 self.head_got += n
@@ -145,7 +144,7 @@ class ExactReader:
                     if length == 0:
                         raise wire.WireError("empty result")
             else:
-                n = self._readv(memoryview(self.body)[self.got:])
+                n = self._readv(memoryview(self.body)[self.got :])
                 if n is None:
                     return None
                 self.got += n
@@ -180,13 +179,20 @@ class ExactReader:
 def prepare_environment(config: dict[str, Any]) -> None:
     """Constant, secret-free environment for the imports below and for every child."""
     os.environ.clear()
-    os.environ.update({
-        "HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
-        "MPLCONFIGDIR": "/tmp/.matplotlib",
-        # One thread everywhere: OpenMP state must never be multi-threaded before fork().
-        "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-        "MALLOC_ARENA_MAX": "2",
-    })
+    os.environ.update(
+        {
+            "HOME": "/tmp",
+            "TMPDIR": "/tmp",
+            "LANG": "C.UTF-8",
+            "MPLBACKEND": "Agg",
+            "MPLCONFIGDIR": "/tmp/.matplotlib",
+            # One thread everywhere: OpenMP state must never be multi-threaded before fork().
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "MALLOC_ARENA_MAX": "2",
+        }
+    )
     if config.get("device") == "cuda":
         os.environ["GRADING_DEVICE"] = "cuda"
     os.makedirs("/tmp/.matplotlib", exist_ok=True)
@@ -222,8 +228,12 @@ def import_libraries(config: dict[str, Any]) -> dict[str, Any]:
     from grading.sandbox import offline_tiktoken
 
     info["tiktoken"] = offline_tiktoken.register(config.get("gpt2_ranks"))
-    info["versions"] = {"python": sys.version.split()[0], "torch": torch.__version__,
-                        "numpy": numpy.__version__, "pandas": pandas.__version__}
+    info["versions"] = {
+        "python": sys.version.split()[0],
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "pandas": pandas.__version__,
+    }
     return info
 
 
@@ -268,7 +278,7 @@ def _read_proc(pid: int) -> tuple[int, int]:
     try:
         with open(f"/proc/{pid}/stat", "rb") as fh:
             data = fh.read()
-        fields = data[data.rindex(b")") + 2:].split()
+        fields = data[data.rindex(b")") + 2 :].split()
         # fields[0] is field 3 (state): num_threads is field 20, rss (pages) field 24.
         return int(fields[21]) * _PAGE_KIB, int(fields[17])
     except (OSError, ValueError, IndexError):
@@ -278,8 +288,15 @@ def _read_proc(pid: int) -> tuple[int, int]:
 class Supervisor:
     """Relays one child's results to the trusted side and enforces every limit."""
 
-    def __init__(self, channel: Channel, job: dict[str, Any], pid: int, result_r: int,
-                 output_r: int, start: float):
+    def __init__(
+        self,
+        channel: Channel,
+        job: dict[str, Any],
+        pid: int,
+        result_r: int,
+        output_r: int,
+        start: float,
+    ):
         self.channel = channel
         self.job = job
         self.pid = pid
@@ -290,8 +307,9 @@ class Supervisor:
         self.result_r = result_r
         self.output_r = output_r
         # Envelope = 4 + control + a result frame of at most max_result_bytes.
-        self.reader = ExactReader(result_r, int(self.limits["max_result_bytes"])
-                                  + MAX_CHILD_CONTROL + 8)
+        self.reader = ExactReader(
+            result_r, int(self.limits["max_result_bytes"]) + MAX_CHILD_CONTROL + 8
+        )
         self.output = bytearray(int(self.limits["output_keep"]))
         self.output_len = 0
         self.output_total = 0
@@ -343,10 +361,15 @@ class Supervisor:
                     self._advance()
                 else:
                     self.stage = "done"
-            elif (kind == "probe" and self.stage == "probe"
-                  and control.get("index") == self.next_index):
-                self.channel.send({"type": "probe", "index": self.next_index,
-                                   "elapsed_s": now - self.last}, payload)
+            elif (
+                kind == "probe"
+                and self.stage == "probe"
+                and control.get("index") == self.next_index
+            ):
+                self.channel.send(
+                    {"type": "probe", "index": self.next_index, "elapsed_s": now - self.last},
+                    payload,
+                )
                 self.next_index += 1
                 self._advance()
             else:
@@ -370,8 +393,9 @@ class Supervisor:
     def read_output(self) -> None:
         while not self.output_eof:
             room = len(self.output) - self.output_len
-            target = (memoryview(self.output)[self.output_len:] if room > 0
-                      else memoryview(self.discard))
+            target = (
+                memoryview(self.output)[self.output_len :] if room > 0 else memoryview(self.discard)
+            )
             try:
                 n = os.readv(self.output_r, [target])
             except BlockingIOError:
@@ -386,8 +410,12 @@ class Supervisor:
             if room > 0:
                 self.output_len += n
             if self.output_total > int(self.limits["output_kill"]):
-                self.fail("output", "printed too much",
-                          limit_bytes=int(self.limits["output_kill"]), **self.where())
+                self.fail(
+                    "output",
+                    "printed too much",
+                    limit_bytes=int(self.limits["output_kill"]),
+                    **self.where(),
+                )
                 return
 
     def watchdog(self) -> None:
@@ -396,19 +424,31 @@ class Supervisor:
         if rss_kib > memory_mb * 1024:
             self.fail("memory", "used too much memory", limit_mb=memory_mb, **self.where())
         elif threads > int(self.limits["threads"]):
-            self.fail("threads", "started too many threads",
-                      limit=int(self.limits["threads"]), **self.where())
+            self.fail(
+                "threads",
+                "started too many threads",
+                limit=int(self.limits["threads"]),
+                **self.where(),
+            )
 
     def check_deadlines(self, now: float) -> None:
         if self.end is not None or self.stage == "done":
             return
         if now >= self.run_deadline:
-            self.fail("timeout", "whole run", which="run", limit_s=float(self.job["wall_s"]),
-                      **self.where())
+            self.fail(
+                "timeout",
+                "whole run",
+                which="run",
+                limit_s=float(self.job["wall_s"]),
+                **self.where(),
+            )
         elif now >= self.phase_deadline:
             where = self.where()
-            limit = (float(self.job["import_s"]) if where["phase"] == "import"
-                     else self.timeouts[self.next_index])
+            limit = (
+                float(self.job["import_s"])
+                if where["phase"] == "import"
+                else self.timeouts[self.next_index]
+            )
             self.fail("timeout", where["phase"], which=where["phase"], limit_s=limit, **where)
 
     # -- main loop --
@@ -439,8 +479,11 @@ class Supervisor:
                 # Wake up exactly at the next deadline (select also wakes on any I/O and on
                 # the child's exit through its pidfd).
                 wait = min(wait, max(0.0, min(self.phase_deadline, self.run_deadline) - now))
-            fds = [fd for fd, eof in ((self.result_r, self.reader.eof),
-                                      (self.output_r, self.output_eof)) if not eof]
+            fds = [
+                fd
+                for fd, eof in ((self.result_r, self.reader.eof), (self.output_r, self.output_eof))
+                if not eof
+            ]
             ready, _, _ = select.select(fds + ([] if exited else [pidfd]), [], [], wait)
             if pidfd in ready:
                 _, self.exit_status = os.waitpid(self.pid, 0)
@@ -488,21 +531,28 @@ class Supervisor:
             status = self.exit_status or 0
             if os.WIFSIGNALED(status):
                 sig = os.WTERMSIG(status)
-                end = {"status": "crashed", "signal": _signal_name(sig),
-                       "message": "CPU time" if sig == signal.SIGXCPU or (
-                           sig == signal.SIGKILL and self._cpu_exhausted()) else "signal"}
+                end = {
+                    "status": "crashed",
+                    "signal": _signal_name(sig),
+                    "message": "CPU time"
+                    if sig == signal.SIGXCPU or (sig == signal.SIGKILL and self._cpu_exhausted())
+                    else "signal",
+                }
             else:
-                end = {"status": "crashed", "exit_code": os.WEXITSTATUS(status),
-                       "message": "exit"}
+                end = {"status": "crashed", "exit_code": os.WEXITSTATUS(status), "message": "exit"}
             end.update(self.where())
-        return {"type": "end", **end, "stdout_truncated": self.output_total > self.output_len,
-                "stdout_bytes": self.output_total, "elapsed_s": time.monotonic() - self.start}
+        return {
+            "type": "end",
+            **end,
+            "stdout_truncated": self.output_total > self.output_len,
+            "stdout_bytes": self.output_total,
+            "elapsed_s": time.monotonic() - self.start,
+        }
 
     def _cpu_exhausted(self) -> bool:
         # A SIGKILL we did not send, after at least the CPU budget of wall time: the
         # RLIMIT_CPU hard limit (a dead child's CPU time can no longer be read).
-        return (not self.killed
-                and time.monotonic() - self.start >= float(self.limits["cpu_s"]))
+        return not self.killed and time.monotonic() - self.start >= float(self.limits["cpu_s"])
 
 
 def _remove_scratch(path: str) -> bool:
@@ -510,6 +560,7 @@ def _remove_scratch(path: str) -> bool:
     fds with O_NOFOLLOW). A learner may have chmod'ed anything in it to 000, so restore
     permissions and retry. Returns False when it could not be removed (the zygote then
     recycles, so scratch space never leaks into the next submission)."""
+
     def retry(func: Any, target: str, _exc: Any) -> None:
         for victim in (target, os.path.dirname(target)):
             try:
@@ -561,8 +612,7 @@ def fork_child(channel: Channel, config: dict[str, Any], scratch_base: str) -> P
     pid = os.fork()
     if pid == 0:  # child: never returns
         try:
-            child.child_main(config, zygote_pid, channel.fd_in, go_r, result_w, output_w,
-                             scratch)
+            child.child_main(config, zygote_pid, channel.fd_in, go_r, result_w, output_w, scratch)
         finally:
             os._exit(70)
     for fd in (result_w, output_w, go_r):
@@ -579,7 +629,7 @@ def supervise(channel: Channel, job: dict[str, Any], prepared: Prepared) -> bool
     sup = Supervisor(channel, job, prepared.pid, prepared.result_r, prepared.output_r, start)
     try:
         end = sup.run(pidfd)
-        output = memoryview(sup.output)[:sup.output_len]
+        output = memoryview(sup.output)[: sup.output_len]
         try:
             channel.send(end, output)
         finally:
@@ -661,9 +711,18 @@ def main() -> int:
     facts = namespace_facts(config)
     scratch_base = config.get("scratch_base") or "/tmp"
     selftest = run_selftest(config, scratch_base)
-    return serve(channel, config, scratch_base, {
-        "type": "ready", "startup_s": time.monotonic() - started, **info, "facts": facts,
-        "selftest": selftest})
+    return serve(
+        channel,
+        config,
+        scratch_base,
+        {
+            "type": "ready",
+            "startup_s": time.monotonic() - started,
+            **info,
+            "facts": facts,
+            "selftest": selftest,
+        },
+    )
 
 
 def _discard(prepared: Prepared) -> None:
@@ -677,8 +736,9 @@ def _discard(prepared: Prepared) -> None:
     _remove_scratch(prepared.scratch)
 
 
-def serve(channel: Channel, config: dict[str, Any], scratch_base: str,
-          ready: dict[str, Any]) -> int:
+def serve(
+    channel: Channel, config: dict[str, Any], scratch_base: str, ready: dict[str, Any]
+) -> int:
     """Announce ``ready``, then run jobs until told to exit.
 
     The next job's child is always forked ahead of time, while idle: fork() of a

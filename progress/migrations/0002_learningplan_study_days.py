@@ -5,20 +5,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('progress', '0001_initial'),
+        ("progress", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='learningplan',
-            name='study_days',
-            field=models.CharField(choices=[('weekdays', 'Monday to Friday'), ('daily', 'Every day')], default='weekdays', max_length=8),
+            model_name="learningplan",
+            name="study_days",
+            field=models.CharField(
+                choices=[("weekdays", "Monday to Friday"), ("daily", "Every day")],
+                default="weekdays",
+                max_length=8,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='learningplan',
-            constraint=models.CheckConstraint(condition=models.Q(('study_days__in', ['weekdays', 'daily'])), name='learningplan_study_days_valid'),
+            model_name="learningplan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("study_days__in", ["weekdays", "daily"])),
+                name="learningplan_study_days_valid",
+            ),
         ),
     ]

@@ -192,8 +192,13 @@ def test_hostile_submission(
     expected = EXPECTED_TEXT.get(path.name)
     if expected:
         # Only what the verdict says (the isolation lines mention "wall clock", "threads").
-        verdict = json.dumps({"message": report.message, "stdout": report.stdout,
-                              "checks": [c.to_dict() for c in report.checks]})
+        verdict = json.dumps(
+            {
+                "message": report.message,
+                "stdout": report.stdout,
+                "checks": [c.to_dict() for c in report.checks],
+            }
+        )
         assert expected.lower() in verdict.lower(), verdict[:3000]
 
     # The worker and the sandbox survived: this process runs, no stray process is left

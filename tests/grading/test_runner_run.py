@@ -349,15 +349,19 @@ def test_torch_threads_after_fork_do_not_hang(pool: SandboxPool) -> None:
     multi-threaded op. The zygote pins torch to one thread before it forks, so a learner
     asking for more threads still finishes."""
     x = np.ones((2, 2), dtype=np.float32)
-    source = ("import torch\n"
-              "torch.set_num_threads(4)\n"
-              "def work(x):\n"
-              "    a = torch.randn(512, 512)\n"
-              "    for _ in range(5):\n"
-              "        a = torch.tanh(a @ a)\n"
-              "    return x * 2\n")
-    spec = simple_spec(call_check("threads", "work", [x], lambda v: np.allclose(v, 2.0),
-                                  op="call_torch"), names=("work",))
+    source = (
+        "import torch\n"
+        "torch.set_num_threads(4)\n"
+        "def work(x):\n"
+        "    a = torch.randn(512, 512)\n"
+        "    for _ in range(5):\n"
+        "        a = torch.tanh(a @ a)\n"
+        "    return x * 2\n"
+    )
+    spec = simple_spec(
+        call_check("threads", "work", [x], lambda v: np.allclose(v, 2.0), op="call_torch"),
+        names=("work",),
+    )
     report = grade(pool, source, spec)
     assert report.status == "pass", report_json(report)
 
@@ -365,14 +369,20 @@ def test_torch_threads_after_fork_do_not_hang(pool: SandboxPool) -> None:
 def test_slow_judges_do_not_count_against_the_learner(pool: SandboxPool) -> None:
     """Judging happens on the trusted side while results keep streaming in: a judge slower
     than the whole run's wall budget must not turn into a timeout or a killed zygote."""
+
     def slow_judge(probes: Any, results: Any) -> CheckOutcome:
         time.sleep(2.5)
         return CheckOutcome("pass" if results[0].value == 3 else "fail", "slow")
 
     spec = simple_spec(
-        Check("slow judge", "", lambda rng: [Probe("call", {"name": "add", "args": [1, 2]})],
-              slow_judge),
-        *[call_check(f"fast {i}", "add", [i, 1], lambda v, i=i: v == i + 1) for i in range(3)])
+        Check(
+            "slow judge",
+            "",
+            lambda rng: [Probe("call", {"name": "add", "args": [1, 2]})],
+            slow_judge,
+        ),
+        *[call_check(f"fast {i}", "add", [i, 1], lambda v, i=i: v == i + 1) for i in range(3)],
+    )
     zygote_before = pool._zygote
     report = grade(pool, HONEST_ADD, spec, limits=FAST.with_(wall_s=1.5, grace_s=0.5))
     assert report.status == "pass", report_json(report)
