@@ -238,6 +238,9 @@ def bwrap_argv(settings: PoolSettings, layout: Layout) -> list[str]:
     # The dynamic loader's cache (pyseccomp locates libseccomp through it); no other /etc.
     if os.path.exists("/etc/ld.so.cache"):
         argv += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+    # The scratch tmpfs comes before the binds below: a checkout or venv that lives under
+    # /tmp (CI clones can) must be bound on top of it, not hidden by it.
+    argv += ["--size", str(settings.tmpfs_mb << 20), "--tmpfs", "/tmp"]
     for prefix in layout.prefixes:
         if not prefix.startswith("/usr/"):
             argv += ["--ro-bind", prefix, prefix]
@@ -255,10 +258,6 @@ def bwrap_argv(settings: PoolSettings, layout: Layout) -> list[str]:
             if name.startswith("nvidia"):
                 argv += ["--dev-bind", f"/dev/{name}", f"/dev/{name}"]
     argv += [
-        "--size",
-        str(settings.tmpfs_mb << 20),
-        "--tmpfs",
-        "/tmp",
         "--chdir",
         "/tmp",
         "--remount-ro",

@@ -279,6 +279,18 @@ def test_jail_layout() -> None:
         assert layout.gpt2_host.endswith(os.path.join("assets", "gpt2.tiktoken"))
 
 
+def test_it_binds_a_venv_that_lives_under_tmp_on_top_of_the_scratch_tmpfs() -> None:
+    # CI may clone the project under /tmp: the jail's tmpfs /tmp must not hide the venv.
+    settings = _settings(bwrap="/usr/bin/bwrap")
+    layout = dataclasses.replace(
+        Layout.detect(settings), prefixes=(os.path.realpath(sys.base_prefix), "/tmp/ci/.venv")
+    )
+    argv = bwrap_argv(settings, layout)
+
+    assert argv.index("--tmpfs") < argv.index("/tmp/ci/.venv")
+    assert argv[argv.index("/tmp/ci/.venv") - 1] == "--ro-bind"
+
+
 def test_gpt2_fallback_path_is_bound_into_the_jail(tmp_path: Any) -> None:
     settings = _settings(bwrap="/usr/bin/bwrap")
     ranks = tmp_path / "gpt2.tiktoken"
