@@ -18,6 +18,9 @@
   function click(selector) {
     var button = document.querySelector(selector);
     if (button && !button.disabled) {
+      // A key can arrive between htmx inserting a new card and processing it; without
+      // this the click would fall back to a plain form POST and reload the page.
+      if (window.htmx && button.form) window.htmx.process(button.form);
       button.click();
       return true;
     }
