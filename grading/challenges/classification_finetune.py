@@ -22,7 +22,6 @@ from grading.challenges.base import ChallengeSpec, Check, CheckOutcome, Probe, P
 from grading.challenges.checks import as_array, as_int_list, failed, fmt_shape, passed, short
 from grading.challenges.training_common import (
     Cfg,
-    batches_from,
     calls_of,
     close,
     gpt_params,
@@ -30,6 +29,7 @@ from grading.challenges.training_common import (
     gpt_problem,
     grading_device,
     loader_data,
+    loader_run,
     model_spec,
     number,
     raised_text,
@@ -412,25 +412,11 @@ def _accuracy_build(rng: np.random.Generator) -> list[Probe]:
 def _loader_judge(
     probes: Sequence[Probe], results: Sequence[ProbeResult], *, fn: str
 ) -> CheckOutcome:
-    problem = gpt_problem(probes[0], results[0])
-    if problem is not None:
-        return problem
-    args = probes[1].args
-    cfg, params = args["model"]["cfg"], args["model"]["tensors"]
-    value = value_of(results[1], what=f"{fn}(data_loader, model, device)")
-    if isinstance(value, CheckOutcome):
-        return value
-    calls = calls_of(value, len(args["calls"]), what=fn)
-    if isinstance(calls, CheckOutcome):
-        return calls
-    batches = batches_from(args["data"])
-    p = ref.as_tensors(params)
-    for n, call in zip(args["calls"], calls, strict=True):
-        what = (
-            f"{fn}(loader of {len(batches)} batches, model, device"
-            + ("" if n is None else f", num_batches={n}")
-            + ")"
-        )
+    run = loader_run(probes, results, fn=fn)
+    if isinstance(run, CheckOutcome):
+        return run
+    cfg, p, batches = run.cfg, run.weights, run.batches
+    for n, what, call in run.calls:
         error = raised_text(call)
         if error is not None:
             return failed(f"{what} raised {error}.")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -206,6 +207,45 @@ def raised_text(call: dict[str, Any]) -> str | None:
     if kind is None:
         return None
     return f"{str(kind)[:100]}: {str(call.get('message', ''))[:300]}"
+
+
+@dataclass(frozen=True)
+class LoaderRun:
+    """What a ``loader_calls`` probe gave back, ready for a loss or accuracy judge."""
+
+    cfg: Cfg
+    weights: Any  # the model's weights as reference tensors
+    batches: list[tuple[np.ndarray, np.ndarray]]
+    calls: list[tuple[int | None, str, dict[str, Any]]]  # (num_batches, call text, result)
+
+
+def loader_run(
+    probes: Sequence[Probe], results: Sequence[ProbeResult], *, fn: str
+) -> LoaderRun | CheckOutcome:
+    """Unpack ``[gpt_probe, loader_calls]`` results; a broken GPTModel is reported first."""
+    problem = gpt_problem(probes[0], results[0])
+    if problem is not None:
+        return problem
+    args = probes[1].args
+    cfg, params = args["model"]["cfg"], args["model"]["tensors"]
+    value = value_of(results[1], what=f"{fn}(data_loader, model, device)")
+    if isinstance(value, CheckOutcome):
+        return value
+    calls = calls_of(value, len(args["calls"]), what=fn)
+    if isinstance(calls, CheckOutcome):
+        return calls
+    batches = batches_from(args["data"])
+    described = [
+        (
+            n,
+            f"{fn}(loader of {len(batches)} batches, model, device"
+            + ("" if n is None else f", num_batches={n}")
+            + ")",
+            call,
+        )
+        for n, call in zip(args["calls"], calls, strict=True)
+    ]
+    return LoaderRun(cfg=cfg, weights=ref.as_tensors(params), batches=batches, calls=described)
 
 
 # --- The learner's GPTModel as a precondition -----------------------------------------------------
