@@ -1,9 +1,10 @@
 from django.urls import path
 
-from playgrounds import views
+from playgrounds.views import runs, sampling
 
 app_name = "playgrounds"
 
 urlpatterns = [
-    path("sampling/", views.sampling, name="sampling"),
+    path("sampling/", sampling.sampling, name="sampling"),
+    path("runs/<uuid:run_id>/", runs.run_status, name="run-status"),
 ]

@@ -1,0 +1,1 @@
+"""Playground pages, one module per playground (DESIGN.md §4)."""
