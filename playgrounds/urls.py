@@ -1,10 +1,12 @@
 from django.urls import path
 
-from playgrounds.views import runs, sampling
+from playgrounds.views import index, runs, sampling, tokenizer
 
 app_name = "playgrounds"
 
 urlpatterns = [
+    path("", index.index, name="index"),
     path("sampling/", sampling.sampling, name="sampling"),
+    path("tokenizer/", tokenizer.tokenizer, name="tokenizer"),
     path("runs/<uuid:run_id>/", runs.run_status, name="run-status"),
 ]
