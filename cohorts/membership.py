@@ -103,7 +103,7 @@ def create_cohort(
     if creation_token is not None:
         existing = Cohort.objects.filter(creation_token=creation_token).first()
         if existing is not None:
-            return existing
+            return _replayed(existing, instructor)
     try:
         with transaction.atomic():
             cohort = Cohort.objects.create(
@@ -116,8 +116,16 @@ def create_cohort(
         # Two submissions of the same form raced past the check above; the other one won.
         if creation_token is None:
             raise
-        return Cohort.objects.get(creation_token=creation_token)
+        return _replayed(Cohort.objects.get(creation_token=creation_token), instructor)
     Membership.objects.create(cohort=cohort, user=instructor, role=MemberRole.INSTRUCTOR)
+    return cohort
+
+
+def _replayed(cohort: Cohort, instructor: User) -> Cohort:
+    """The cohort a replayed creation form made, for the instructor who made it only: a
+    token lifted from someone else's form must not reveal their cohort."""
+    if cohort.created_by_id != instructor.pk:
+        raise CohortError("This form has expired. Reload the page to create a cohort.")
     return cohort
 
 

@@ -118,3 +118,18 @@ def test_it_sends_anonymous_visitors_to_log_in(client: Client, db: None) -> None
     response = client.get(URL)
 
     assert response.url == f"{reverse('accounts:login')}?next={URL}"
+
+
+def test_a_form_token_from_someone_elses_cohort_reveals_nothing(
+    client: Client, carol: User, erin: User
+) -> None:
+    token = str(uuid.uuid4())
+    carols = Client()
+    carols.force_login(carol)
+    carols.post(URL, {"name": "Carol's secret cohort", "creation_token": token})
+    client.force_login(erin)
+    response = client.post(URL, {"name": "Erin's", "creation_token": token}, follow=True)
+    assert response.status_code == 200
+    assert "This form has expired" in response.content.decode()
+    assert "secret" not in response.content.decode()
+    assert Cohort.objects.filter(created_by=erin, name="Erin's").count() == 0
