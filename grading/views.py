@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from accelerator.http import AuthenticatedHttpRequest, HttpRequest
+from accounts.decorators import login_required
 from accounts.models import User
 from curriculum.models import BuildItem, Card, Challenge, Video
 from grading.challenges import get_spec

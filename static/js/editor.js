@@ -7,6 +7,11 @@
  *                                              Tab indents by 4 spaces, Ctrl/Cmd+Enter submits,
  *                                              Ctrl/Cmd+/ toggles comments, Esc then Tab leaves
  *   <textarea data-editor="python-readonly">  read-only view of submitted code
+ *
+ * With data-draft-key the editable text is also kept in localStorage as the learner types,
+ * so nothing is lost to an expired session (the submit sends them to log in), a closed tab
+ * or a crash: the next visit restores the draft over the saved version and says so, with a
+ * way back. A submission the server accepted makes the draft the saved version again.
  */
 (function () {
   "use strict";
@@ -38,6 +43,85 @@
     if (next) next.focus();
   }
 
+  function readDraft(key) {
+    try {
+      var stored = JSON.parse(window.localStorage.getItem(key) || "null");
+      return stored && typeof stored.text === "string" ? stored : null;
+    } catch (error) {
+      return null;  // storage disabled or a corrupt entry: work without drafts
+    }
+  }
+
+  function writeDraft(key, text) {
+    try {
+      window.localStorage.setItem(key, JSON.stringify({ text: text, at: Date.now() }));
+    } catch (error) { /* full or disabled: the editor still works */ }
+  }
+
+  function dropDraft(key) {
+    try { window.localStorage.removeItem(key); } catch (error) { /* nothing to drop */ }
+  }
+
+  function restoredNote(cm, key, saved, at) {
+    var note = document.createElement("p");
+    note.className = "draft-note";
+    note.setAttribute("role", "status");
+    var when = new Date(at).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+    note.appendChild(document.createTextNode("Restored your unsubmitted edits from " + when + ". "));
+    var back = document.createElement("button");
+    back.type = "button";
+    back.className = "link-button";
+    back.textContent = "Show the saved version instead";
+    back.addEventListener("click", function () {
+      dropDraft(key);
+      cm.setValue(saved);
+      dropDraft(key);  // setValue's change event wrote it back
+      note.remove();
+      cm.focus();
+    });
+    note.appendChild(back);
+    cm.getWrapperElement().parentNode.insertBefore(note, cm.getWrapperElement());
+  }
+
+  function keepDraft(cm, key) {
+    var saved = cm.getValue();
+    var draft = readDraft(key);
+    if (draft && draft.text !== saved) {
+      cm.setValue(draft.text);
+      restoredNote(cm, key, saved, draft.at);
+    } else if (draft) {
+      dropDraft(key);
+    }
+    var timer = null;
+    cm.on("change", function (editor) {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(function () { writeDraft(key, editor.getValue()); }, 300);
+    });
+    // Losing the page before the timer fires must not lose the last keystrokes.
+    window.addEventListener("pagehide", function () {
+      if (timer !== null && cm.getValue() !== saved) writeDraft(key, cm.getValue());
+    });
+    var form = cm.getTextArea().form;
+    if (!form) return;
+    form.addEventListener("htmx:afterRequest", function (event) {
+      var xhr = event.detail && event.detail.xhr;
+      // Accepted, so the server holds it now: only an accepted submission triggers
+      // grading-changed (a refusal is a 200 too, and a lapsed session an HX-Redirect).
+      var trigger = xhr ? xhr.getResponseHeader("HX-Trigger") || "" : "";
+      if (event.detail.successful && trigger.indexOf("grading-changed") !== -1) {
+        window.clearTimeout(timer);
+        timer = null;
+        saved = cm.getValue();
+        dropDraft(key);
+        var note = cm.getWrapperElement().parentNode.querySelector(".draft-note");
+        if (note) note.remove();
+      }
+    });
+    form.addEventListener("submit", function () {
+      if (!form.hasAttribute("hx-post")) writeDraft(key, cm.getValue());
+    });
+  }
+
   function enhance(textarea) {
     if (textarea.dataset.enhanced || typeof window.CodeMirror === "undefined") return;
     textarea.dataset.enhanced = "true";
@@ -66,6 +150,7 @@
     cm.getWrapperElement().classList.add(readOnly ? "cm-readonly" : "cm-editable");
     if (readOnly) return;
     cm.on("change", function (editor) { editor.save(); });
+    if (textarea.dataset.draftKey) keepDraft(cm, textarea.dataset.draftKey);
 
     var form = textarea.form;
     var file = form && form.querySelector("input[type=file]");

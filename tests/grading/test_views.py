@@ -268,10 +268,28 @@ def test_it_sends_anonymous_visitors_to_log_in(client: Client) -> None:
         client.post(submit_url(), {"source": book()}),
         client.get(submit_url()),
         client.get(reverse("grading:submission-detail", args=[1])),
-        client.get(reverse("grading:submission-status", args=[1]), headers=HTMX),
     ):
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("accounts:login"))
+    assert not Submission.objects.exists()
+
+
+def test_an_htmx_request_after_the_session_lapsed_sends_the_whole_page_to_log_in(
+    client: Client,
+) -> None:
+    page = "http://testserver" + reverse("curriculum:challenge", args=[MHA])
+    for response in (
+        client.get(
+            reverse("grading:submission-status", args=[1]),
+            headers=HTMX | {"HX-Current-URL": page},
+        ),
+        client.post(submit_url(), {"source": book()}, headers=HTMX | {"HX-Current-URL": page}),
+    ):
+        # Not a 302: htmx would swap the login page into the polled fragment.
+        assert response.status_code == 200
+        target = response["HX-Redirect"]
+        assert target.startswith(reverse("accounts:login"))
+        assert "next=/learn/challenges/" in target
     assert not Submission.objects.exists()
 
 
