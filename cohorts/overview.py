@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -27,7 +27,6 @@ from cohorts.models import Cohort, Membership
 from curriculum.models import Challenge
 from flashcards.models import REVIEW, ReviewLog
 from grading.models import CheckResult, Submission
-from progress.models import XPEntry
 
 # A learner with this many failed attempts on one challenge and no pass is "stuck".
 STUCK_ATTEMPTS = 5
@@ -184,12 +183,12 @@ def build(
     quiet_days: int = DEFAULT_QUIET_DAYS,
     learner_id: int | None = None,
 ) -> Overview:
-    """The overview of `cohort`'s learners in six queries: learners, challenges, then one
-    aggregate each over submissions, failing checks, reviews and XP.
+    """The overview of `cohort`'s learners in five queries: learners with their XP, the
+    challenges, then one aggregate each over submissions, failing checks and reviews.
 
     With `learner_id`, just that learner's row (none when they are not a learner of the
-    cohort) in five: the per-challenge failing checks of one person are left out."""
-    memberships = Membership.objects.learners().filter(cohort=cohort).select_related("user")
+    cohort) in four: the per-challenge failing checks of one person are left out."""
+    memberships = _learners_with_xp(cohort)
     if learner_id is not None:
         memberships = memberships.filter(user_id=learner_id)
     members = list(memberships)
@@ -199,7 +198,6 @@ def build(
     per_cell, latest_submission = _submission_counts(learner_ids)
     failing = _failing_checks(learner_ids) if learner_id is None else {}
     reviews = _review_counts(learner_ids)
-    xp = _xp_totals(learner_ids)
 
     quiet_since = now - timedelta(days=quiet_days)
     rows: list[LearnerRow] = []
@@ -214,7 +212,7 @@ def build(
         row.reviews, row.retention_passed, row.retention_total, last_review = reviews.get(
             member.user_id, (0, 0, 0, None)
         )
-        row.xp, last_xp = xp.get(member.user_id, (0, None))
+        row.xp, last_xp = member.xp_total or 0, member.xp_latest
         moments = (last_review, last_xp, latest_submission.get(member.user_id))
         row.last_activity = max((m for m in moments if m is not None), default=None)
         # A learner who never did anything counts as quiet once they've been a member for
@@ -317,15 +315,19 @@ def _review_counts(
     }
 
 
-def _xp_totals(learner_ids: list[int]) -> dict[int, tuple[int, datetime | None]]:
-    """Per learner: XP total (the ledger's sum, as progress.xp.total) and latest award."""
-    rows = (
-        XPEntry.objects.filter(learner_id__in=learner_ids)
-        .order_by()
-        .values("learner_id")
-        .annotate(xp=Sum("amount"), latest=Max("created_at"))
+def _learners_with_xp(cohort: Cohort) -> QuerySet[Membership]:
+    """The cohort's learner memberships with each user, their XP total (the ledger's sum,
+    as progress.xp.total) and latest award: one query, the ledger joined and grouped."""
+    return (
+        Membership.objects.learners()
+        .filter(cohort=cohort)
+        .select_related("user")
+        .annotate(
+            xp_total=Sum("user__xp_entries__amount"),
+            xp_latest=Max("user__xp_entries__created_at"),
+        )
+        .order_by("pk")  # in the order they joined, as without the grouping
     )
-    return {row["learner_id"]: (row["xp"] or 0, row["latest"]) for row in rows}
 
 
 def submissions_of(learner: User) -> list[Submission]:

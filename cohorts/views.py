@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mass_mail
 from django.core.paginator import Paginator
 from django.core.validators import validate_email
-from django.db.models import Prefetch
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -280,7 +280,14 @@ def _taught_cohort(user: User, pk: int) -> Cohort:
     """The cohort if `user` teaches it or is staff; a 404 for everyone else (learners of
     it included), so that neither the overview nor its id reveal anything."""
     cohorts = Cohort.objects.all() if _is_staff(user) else Cohort.objects.instructed_by(user)
-    return get_object_or_404(cohorts, pk=pk)
+    return get_object_or_404(_with_viewer_role(cohorts, user), pk=pk)
+
+
+def _with_viewer_role(cohorts: QuerySet[Cohort], user: User) -> QuerySet[Cohort]:
+    """Each cohort with `viewer_role`, `user`'s role in it (None for staff who are not
+    members): what Cohort.role_of answers, in the same query as the cohort."""
+    role = Membership.objects.filter(cohort=OuterRef("pk"), user=user).values("role")[:1]
+    return cohorts.annotate(viewer_role=Subquery(role))
 
 
 def _is_staff(user: User) -> bool:
@@ -369,7 +376,7 @@ def _render_overview(
         return render(request, "cohorts/overview.html#overview-grid", context)
     context.update(_roster_context(roster_form or new_roster_form()))
     # Staff who do not teach the cohort see the overview but do not invite people.
-    context["can_invite"] = cohort.role_of(request.user) == MemberRole.INSTRUCTOR
+    context["can_invite"] = cohort.viewer_role == MemberRole.INSTRUCTOR  # type: ignore[attr-defined]
     return render(request, "cohorts/overview.html", context)
 
 
@@ -520,7 +527,8 @@ def new_roster_form() -> RosterForm:
 def roster_import(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Send each address an invitation with the cohort's join link. Addresses of people
     already in the cohort are skipped; nobody is added until they press Join themselves."""
-    cohort = get_object_or_404(Cohort.objects.instructed_by(request.user), pk=pk)
+    cohorts = _with_viewer_role(Cohort.objects.instructed_by(request.user), request.user)
+    cohort = get_object_or_404(cohorts, pk=pk)
     form = RosterForm(request.POST, request.FILES)
     notice = ""
     if form.is_valid():

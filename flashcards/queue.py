@@ -12,6 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db.models import F, Func, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from curriculum.models import Card, Challenge
@@ -38,6 +42,7 @@ class Counts:
     learning: int
     review: int
     reviewed_today: int
+    leeches: int = 0  # not part of the queue; read in the same query for the dashboard
 
     @property
     def remaining(self) -> int:
@@ -52,27 +57,58 @@ class Counts:
         return round(100 * self.reviewed_today / self.session_total) if self.session_total else 100
 
 
-def new_per_day(*, learner: User) -> int:
-    prefs = ReviewSettings.objects.filter(learner=learner).first()
-    return prefs.new_per_day if prefs else ReviewSettings.DEFAULT_NEW_PER_DAY
+def _count(queryset: QuerySet[Any]) -> Coalesce:
+    """The number of rows of ``queryset`` as a scalar subquery (0 when there are none)."""
+    return Coalesce(Subquery(queryset.order_by().values(n=Func(F("pk"), function="COUNT"))), 0)
 
 
-def introduced_today(*, learner: User, now: datetime) -> int:
+def _new_per_day(learner: User) -> Coalesce:
+    """The learner's daily new-card limit as a scalar subquery (the default without
+    settings of their own)."""
+    prefs = ReviewSettings.objects.filter(learner=learner).values("new_per_day")
+    return Coalesce(Subquery(prefs), ReviewSettings.DEFAULT_NEW_PER_DAY)
+
+
+def _introduced_today(learner: User, now: datetime) -> QuerySet[CardState]:
     start, end = day_bounds(learner=learner, day=today(learner=learner, now=now))
     return CardState.objects.filter(
         learner=learner, introduced_at__gte=start, introduced_at__lt=end
-    ).count()
+    )
 
 
-def candidate_new_cards(*, learner: User) -> list[Card]:
+def _learner_row(learner: User) -> QuerySet[User]:
+    """The learner's own row: somewhere to read several scalar subqueries in one query."""
+    return User.objects.filter(pk=learner.pk)
+
+
+def new_today(*, learner: User, now: datetime) -> int:
+    """How many more new cards today's limit allows (one query)."""
+    row = (
+        _learner_row(learner)
+        .values(limit=_new_per_day(learner), introduced=_count(_introduced_today(learner, now)))
+        .get()
+    )
+    return max(0, row["limit"] - row["introduced"])
+
+
+def _links(reached: list[Challenge]) -> QuerySet[Any]:
+    return Challenge.cards.through.objects.filter(challenge_id__in=[c.pk for c in reached])
+
+
+def candidate_new_cards(*, learner: User, reached: list[Challenge] | None = None) -> list[Card]:
     """Cards of the reached challenges the learner has never reviewed, in study order:
     the current challenge's key cards first, then the other reached challenges' in
-    curriculum order (each card once)."""
-    reached = activity.reached_challenges(learner=learner)
+    curriculum order (each card once). ``reached``: ``activity.reached_challenges`` when
+    the caller has it already."""
+    if reached is None:
+        reached = activity.reached_challenges(learner=learner)
+    if not reached:
+        return []
     order = {challenge.pk: position for position, challenge in enumerate(reached)}
-    links = Challenge.cards.through.objects.filter(challenge_id__in=order).select_related("card")
-    seen = set(CardState.objects.filter(learner=learner).values_list("card_id", flat=True))
+    seen_ids = CardState.objects.filter(learner=learner).values("card_id")
+    links = _links(reached).exclude(card_id__in=seen_ids).select_related("card__tier")
     ranked = sorted(links, key=lambda link: (order[link.challenge_id], link.card.number))
+    seen: set[int] = set()
     cards: list[Card] = []
     for link in ranked:
         if link.card_id not in seen:
@@ -81,10 +117,14 @@ def candidate_new_cards(*, learner: User) -> list[Card]:
     return cards
 
 
-def new_cards(*, learner: User, now: datetime) -> list[Card]:
+def new_cards(
+    *, learner: User, now: datetime, reached: list[Challenge] | None = None
+) -> list[Card]:
     """The new cards still on offer today, after the daily limit."""
-    remaining = max(0, new_per_day(learner=learner) - introduced_today(learner=learner, now=now))
-    return candidate_new_cards(learner=learner)[:remaining] if remaining else []
+    remaining = new_today(learner=learner, now=now)
+    if not remaining:
+        return []
+    return candidate_new_cards(learner=learner, reached=reached)[:remaining]
 
 
 def _end_of_today(learner: User, now: datetime) -> datetime:
@@ -94,7 +134,7 @@ def _end_of_today(learner: User, now: datetime) -> datetime:
 def due_states(*, learner: User, now: datetime) -> list[CardState]:
     """Learning cards due now, then review cards due today, each by due time."""
     end = _end_of_today(learner, now)
-    states = CardState.objects.filter(learner=learner, due__lt=end).select_related("card")
+    states = CardState.objects.filter(learner=learner, due__lt=end).select_related("card__tier")
     learning = [s for s in states if s.state in (LEARNING, RELEARNING) and s.due <= now]
     reviews = [s for s in states if s.state == REVIEW]
     return sorted(learning, key=lambda s: s.due) + sorted(reviews, key=lambda s: s.due)
@@ -108,42 +148,63 @@ def learn_ahead_states(*, learner: User, now: datetime) -> list[CardState]:
             due__gt=now,
             due__lte=now + LEARN_AHEAD,
         )
-        .select_related("card")
+        .select_related("card__tier")
         .order_by("due")
     )
 
 
-def next_item(*, learner: User, now: datetime) -> Item | None:
+def next_item(
+    *, learner: User, now: datetime, reached: list[Challenge] | None = None
+) -> Item | None:
     if due := due_states(learner=learner, now=now):
         state = due[0]
         return Item(card=state.card, state=state, kind=LEARN if state.is_learning else DUE)
-    if fresh := new_cards(learner=learner, now=now)[:1]:
+    if fresh := new_cards(learner=learner, now=now, reached=reached)[:1]:
         return Item(card=fresh[0], state=None, kind=NEW)
     if ahead := learn_ahead_states(learner=learner, now=now):
         return Item(card=ahead[0].card, state=ahead[0], kind=LEARN)
     return None
 
 
-def counts(*, learner: User, now: datetime) -> Counts:
-    end = _end_of_today(learner, now)
-    states = list(
-        CardState.objects.filter(learner=learner, due__lt=end).values_list("state", "due")
-    )
-    learning = sum(
-        1 for state, due in states if state in (LEARNING, RELEARNING) and due <= now + LEARN_AHEAD
-    )
-    reviews = sum(1 for state, _ in states if state == REVIEW)
+def counts(*, learner: User, now: datetime, reached: list[Challenge] | None = None) -> Counts:
+    """The queue's sizes as ``next_item`` would serve them, in one query: every count is a
+    scalar subquery on the learner's row. ``reached``: ``activity.reached_challenges`` when
+    the caller has it already (the nav shares the request's); otherwise one more query."""
+    if reached is None:
+        reached = activity.reached_challenges(learner=learner)
     start, end = day_bounds(learner=learner, day=today(learner=learner, now=now))
-    done = (
-        ReviewLog.objects.effective()
-        .filter(learner=learner, reviewed_at__gte=start, reviewed_at__lt=end)
-        .count()
+    states = CardState.objects.filter(learner=learner)
+    seen_ids = states.values("card_id")
+    unseen = Card.objects.filter(pk__in=_links(reached).values("card_id")).exclude(pk__in=seen_ids)
+    row = (
+        _learner_row(learner)
+        .values(
+            learning=_count(
+                states.filter(
+                    state__in=(LEARNING, RELEARNING), due__lt=end, due__lte=now + LEARN_AHEAD
+                )
+            ),
+            review=_count(states.filter(state=REVIEW, due__lt=end)),
+            leeches=_count(states.filter(leech=True)),
+            limit=_new_per_day(learner),
+            introduced=_count(_introduced_today(learner, now)),
+            unseen=_count(unseen) if reached else Value(0),
+            reviewed_today=_count(
+                ReviewLog.objects.effective().filter(
+                    learner=learner, reviewed_at__gte=start, reviewed_at__lt=end
+                )
+            ),
+        )
+        .get()
     )
+    # As new_cards: the candidates, cut to what is left of today's limit.
+    new = min(max(0, row["limit"] - row["introduced"]), row["unseen"])
     return Counts(
-        new=len(new_cards(learner=learner, now=now)),
-        learning=learning,
-        review=reviews,
-        reviewed_today=done,
+        new=new,
+        learning=row["learning"],
+        review=row["review"],
+        reviewed_today=row["reviewed_today"],
+        leeches=row["leeches"],
     )
 
 

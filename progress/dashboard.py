@@ -22,6 +22,7 @@ from accounts.models import User
 from curriculum.models import Tier, Video
 from progress import activity, completion, streaks, xp
 from progress.days import today as local_today
+from progress.models import VideoWatch
 
 HEATMAP_WEEKS = 26
 CELL, GAP, LEFT, TOP = 12, 3, 28, 16
@@ -67,12 +68,20 @@ class HeatMap:
 
 
 def heat_map(
-    *, learner: User, today: date, streak: streaks.Streak, weeks: int = HEATMAP_WEEKS
+    *,
+    learner: User,
+    today: date,
+    streak: streaks.Streak,
+    weeks: int = HEATMAP_WEEKS,
+    activity: dict[date, int] | None = None,
 ) -> HeatMap:
-    """The last ``weeks`` weeks, Monday-first columns ending with this week (GitHub style)."""
+    """The last ``weeks`` weeks, Monday-first columns ending with this week (GitHub style).
+    ``activity``: ``streaks.daily_activity`` when the caller has read it already."""
     first = today - timedelta(days=today.weekday()) - timedelta(weeks=weeks - 1)
-    xp_per_day = xp.by_day(learner=learner, start=first, end=today)
-    active = streaks.activity_days(learner=learner, start=first, end=today)
+    if activity is None:
+        activity = streaks.daily_activity(learner=learner)
+    xp_per_day = {day: amount for day, amount in activity.items() if first <= day <= today}
+    active = set(xp_per_day)
     frozen = set(streak.frozen_days)
     cells: list[HeatCell] = []
     months: list[tuple[int, str]] = []
@@ -123,11 +132,10 @@ def next_step(statuses: list[activity.ChallengeStatus], *, learner: User) -> Nex
         return None
     challenge = current.challenge
     url = reverse("curriculum:challenge", args=[challenge.slug])
-    watched = completion.watched_video_ids(learner)
     video = (
         Video.objects.current()
         .filter(challenge=challenge)
-        .exclude(pk__in=watched)
+        .exclude(pk__in=VideoWatch.objects.filter(learner=learner).values("video_id"))
         .order_by("position")
         .first()
     )
@@ -141,26 +149,31 @@ def next_step(statuses: list[activity.ChallengeStatus], *, learner: User) -> Nex
     return NextStep(f"Tick the self-checks of “{challenge.title}”", url, "Finish challenge")
 
 
-def dashboard_context(*, learner: User) -> dict[str, object]:
+def dashboard_context(
+    *, learner: User, standing: activity.Standing | None = None
+) -> dict[str, object]:
+    """Everything the dashboard shows but the flashcard panels, in three queries on top of
+    ``standing`` (which the view shares with the nav): the tiers, the daily activity and the
+    next video. The flashcard panels' template tags add three: counts, forecast, retention."""
+    standing = standing or activity.standing(learner=learner)
     day = local_today(learner=learner)
-    progress = completion.challenge_progress(learner)
-    statuses = activity.challenge_statuses(learner=learner, progress=progress)
-    by_tier = completion.tier_progress(learner, progress)
+    statuses = standing.statuses
+    by_tier = activity.tier_progress(statuses)
     tiers = [
         {"tier": tier, "progress": by_tier.get(tier.pk, completion.TierProgress())}
         for tier in Tier.objects.current().order_by("number")
     ]
-    streak = streaks.streak(learner=learner)
-    total = xp.total(learner=learner)
+    days = streaks.daily_activity(learner=learner)
+    streak = streaks.streak(learner=learner, activity=days)
     return {
-        "total_xp": total,
-        "level": xp.level_for(total),
+        "total_xp": standing.total_xp,
+        "level": standing.level,
         "streak": streak,
-        "goal": streaks.daily_goal(learner=learner, day=day),
+        "goal": streaks.daily_goal(learner=learner, day=day, activity=days),
         "tiers": tiers,
         "statuses": statuses,
         "passed_count": sum(s.status == activity.PASSED for s in statuses),
-        "heat": heat_map(learner=learner, today=day, streak=streak),
+        "heat": heat_map(learner=learner, today=day, streak=streak, activity=days),
         "next_step": next_step(statuses, learner=learner),
         "today": day,
     }
@@ -169,7 +182,7 @@ def dashboard_context(*, learner: User) -> dict[str, object]:
 @require_GET
 @login_required
 def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
-    context = dashboard_context(learner=request.user)
+    context = dashboard_context(learner=request.user, standing=activity.request_standing(request))
     template = "progress/dashboard.html"
     if request.htmx and not request.htmx.boosted:
         template += "#dashboard-panels"

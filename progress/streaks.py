@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.db.models import IntegerField, Sum, Value
 from django.db.models.functions import TruncDate
 
 from accounts.models import User
@@ -124,10 +125,53 @@ def activity_days(
     return days
 
 
-def streak(*, learner: User, now: datetime | None = None) -> Streak:
-    return compute(activity_days(learner=learner), today=local_today(learner=learner, now=now))
+def daily_activity(*, learner: User) -> dict[date, int]:
+    """Every learner-local day with study activity and the XP earned on it (0 on a day
+    with only ticks), in one query: the ledger's sums per day and the days of video and
+    build-item ticks, put together with UNION ALL. The dashboard's streak, heat map and
+    daily goal all read it."""
+    zone = learner.zone
+    earned = (
+        XPEntry.objects.filter(learner=learner)
+        .annotate(day=TruncDate("created_at", tzinfo=zone))
+        .order_by()
+        .values("day")
+        .annotate(xp=Sum("amount"))
+        .values_list("day", "xp")
+    )
+    ticks = [
+        queryset.filter(learner=learner)
+        .annotate(day=TruncDate(column, tzinfo=zone), xp=Value(0, output_field=IntegerField()))
+        .order_by()
+        .values_list("day", "xp")
+        .distinct()
+        for queryset, column in (
+            (VideoWatch.objects.all(), "watched_at"),
+            (BuildItemCheck.objects.all(), "checked_at"),
+        )
+    ]
+    days: dict[date, int] = {}
+    for day, amount in earned.union(*ticks, all=True):
+        days[day] = days.get(day, 0) + amount
+    return days
 
 
-def daily_goal(*, learner: User, day: date | None = None, now: datetime | None = None) -> DailyGoal:
+def streak(
+    *, learner: User, now: datetime | None = None, activity: Iterable[date] | None = None
+) -> Streak:
+    """``activity``: the learner's active days when the caller has read them already."""
+    days = activity if activity is not None else activity_days(learner=learner)
+    return compute(days, today=local_today(learner=learner, now=now))
+
+
+def daily_goal(
+    *,
+    learner: User,
+    day: date | None = None,
+    now: datetime | None = None,
+    activity: dict[date, int] | None = None,
+) -> DailyGoal:
+    """``activity``: ``daily_activity``'s XP per day when the caller has read it already."""
     day = day or local_today(learner=learner, now=now)
-    return DailyGoal(target=xp.DAILY_GOAL_XP, earned=xp.for_day(learner=learner, day=day))
+    earned = activity.get(day, 0) if activity is not None else xp.for_day(learner=learner, day=day)
+    return DailyGoal(target=xp.DAILY_GOAL_XP, earned=earned)

@@ -10,14 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from django.db.models import Exists, OuterRef
+
 from accounts.models import User
 from curriculum.models import BuildItem, Card, Challenge, PathStep, Video
-from progress.completion import (
-    ChallengeProgress,
-    challenge_progress,
-    done_item_ids,
-    watched_video_ids,
-)
+from progress import activity
+from progress.completion import ChallengeProgress
+from progress.models import BuildItemCheck, VideoWatch
 from progress.plan import PlanDay, Schedule, learner_today, path_steps, schedule_for
 
 UPCOMING_DAYS = 5
@@ -64,11 +63,18 @@ class TodayPlan:
         )
 
 
-def today_plan(*, learner: User, today: date | None = None) -> TodayPlan:
+def today_plan(
+    *,
+    learner: User,
+    today: date | None = None,
+    progress: dict[int, ChallengeProgress] | None = None,
+) -> TodayPlan:
+    """``progress``: ``completion.challenge_progress``'s answer when the caller has it
+    already (the home page takes it from the request's standing)."""
     today = today or learner_today(learner)
     steps = path_steps()
-    watched, done = watched_video_ids(learner), done_item_ids(learner)
-    progress = challenge_progress(learner, watched=watched, done=done)
+    if progress is None:
+        progress = activity.standing(learner=learner).progress
     schedule = schedule_for(learner, today=today, steps=steps, progress=progress)
     current = next(
         (s for s in steps if not progress.get(s.challenge_id, ChallengeProgress()).complete), None
@@ -79,14 +85,15 @@ def today_plan(*, learner: User, today: date | None = None) -> TodayPlan:
     to_review: tuple[Card, ...] = ()
     if current is not None:
         challenge_done = progress.get(current.challenge_id, ChallengeProgress()).passed
+        watched = VideoWatch.objects.filter(learner=learner).values("video_id")
         to_watch = tuple(
-            v
-            for v in Video.objects.current().filter(challenge=current.challenge_id)
-            if v.pk not in watched
+            Video.objects.current().filter(challenge=current.challenge_id).exclude(pk__in=watched)
         )
+        items = BuildItem.objects.current().filter(challenge=current.challenge_id)
+        done = BuildItemCheck.objects.filter(learner=learner, item=OuterRef("pk"))
         to_build = tuple(
-            BuildTask(item, done=(item.pk in done) if item.is_self_check else challenge_done)
-            for item in BuildItem.objects.current().filter(challenge=current.challenge_id)
+            BuildTask(item, done=item.done if item.is_self_check else challenge_done)
+            for item in items.annotate(done=Exists(done))
         )
         to_review = tuple(c for c in current.cards.all() if not c.retired)
     return TodayPlan(

@@ -20,7 +20,7 @@ from accelerator.http import AuthenticatedHttpRequest, HttpRequest
 from curriculum import stats as curriculum_stats
 from curriculum.models import BuildItem, Video
 from curriculum.views import challenge_context, path_context
-from progress import xp
+from progress import activity, xp
 from progress.forms import PlanForm
 from progress.plan import learner_today, set_plan
 from progress.today import today_plan
@@ -37,7 +37,8 @@ def home(request: HttpRequest) -> HttpResponse:
     template = "progress/home.html"
     if request.htmx and not request.htmx.boosted:
         template += "#today"
-    return render(request, template, {"plan": today_plan(learner=request.user)})
+    progress = activity.request_standing(request).progress  # shared with the nav
+    return render(request, template, {"plan": today_plan(learner=request.user, progress=progress)})
 
 
 def _state(request: HttpRequest, field: str) -> bool | None:

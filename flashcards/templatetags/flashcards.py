@@ -15,7 +15,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from flashcards import queue, stats
-from flashcards.models import CardState
+from progress import activity
 from progress.days import now_utc
 
 register = template.Library()
@@ -37,11 +37,16 @@ def card_markup(text: str) -> SafeString:
 
 def _counts(context: template.Context, user: Any) -> queue.Counts:
     """The queue's counts, computed once per request: the nav, the home page and the
-    dashboard all show them."""
+    dashboard all show them. For the signed-in user they take the reached challenges from
+    the request's standing, which the page and the XP badge share: one query of its own."""
     request = context.get("request")
     cached: queue.Counts | None = getattr(request, "_flashcard_counts", None)
     if cached is None:
-        cached = queue.counts(learner=user, now=now_utc())
+        reached = None
+        viewer = getattr(request, "user", None)
+        if viewer is not None and viewer.pk == user.pk:
+            reached = activity.request_standing(request).reached
+        cached = queue.counts(learner=user, now=now_utc(), reached=reached)
         if request is not None:
             request._flashcard_counts = cached
     return cached
@@ -57,9 +62,10 @@ def review_counts(context: template.Context, user: Any) -> queue.Counts | None:
 @register.inclusion_tag("flashcards/stats.html#flashcard-stats", takes_context=True)
 def flashcard_stats(context: template.Context, user: Any) -> dict[str, object]:
     now = now_utc()
+    counts = _counts(context, user)
     return {
-        "counts": _counts(context, user),
+        "counts": counts,
         "chart": stats.forecast_chart(learner=user, now=now),
         "retention": stats.true_retention(learner=user, now=now),
-        "leech_count": CardState.objects.filter(learner=user, leech=True).count(),
+        "leech_count": counts.leeches,
     }
