@@ -564,4 +564,5 @@ def generate(
     return {"output": to_plain(out), "seen_lengths": seen}
 
 
+import grading.sandbox.ops_attention_maps  # noqa: E402,F401  (attention explorer)
 from grading.sandbox import ops_training  # noqa: E402,F401  (registers training ops)
