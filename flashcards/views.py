@@ -17,18 +17,18 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
 from accelerator.http import AuthenticatedHttpRequest
+from accounts.decorators import login_required
 from curriculum.models import Card
 from flashcards import queue, reviews, scheduling
 from flashcards.forms import RatingForm, ReviewSettingsForm, UndoForm
 from flashcards.models import CardState, ReviewLog, ReviewSettings
-from progress import xp
+from progress import activity, xp
 from progress.days import now_utc
 
 RATING_NAMES = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
@@ -44,7 +44,10 @@ def _session(
     status: int = 200,
 ) -> HttpResponse:
     learner = request.user
-    item = queue.next_item(learner=learner, now=now)
+    # The request's standing (shared with the nav and the XP badge) knows which challenges
+    # the learner has reached: the queue need not ask again.
+    reached = activity.request_standing(request).reached
+    item = queue.next_item(learner=learner, now=now, reached=reached)
     buttons: list[dict[str, Any]] = []
     if item is not None:
         outcomes = scheduling.preview(
@@ -61,7 +64,7 @@ def _session(
     soonest = None
     if item is None:
         soonest = CardState.objects.filter(learner=learner).order_by("due").first()
-    counts = queue.counts(learner=learner, now=now)
+    counts = queue.counts(learner=learner, now=now, reached=reached)
     request._flashcard_counts = counts  # type: ignore[attr-defined]  # the nav's count too
     context = {
         "item": item,

@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from accelerator.http import AuthenticatedHttpRequest
+from accounts.decorators import login_required
 from accounts.models import User
 from curriculum.models import Tier, Video
 from progress import activity, completion, streaks, xp

@@ -8,7 +8,6 @@ replayed request changes nothing. An htmx POST gets the partial of the page it c
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from accelerator.http import AuthenticatedHttpRequest, HttpRequest
+from accounts.decorators import login_required
 from curriculum import stats as curriculum_stats
 from curriculum.models import BuildItem, Video
 from curriculum.views import challenge_context, path_context
