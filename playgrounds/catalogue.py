@@ -22,16 +22,18 @@ PLAYGROUNDS: tuple[Playground, ...] = (
         url_name="playgrounds:tokenizer",
         title="Tokenizer playground",
         chapter="2.2–2.5",
-        blurb="Type any text and see GPT-2's byte-pair tokens and ids beside the book's "
-        "word-level tokenizer, with special tokens, unknown words and the round trip.",
+        blurb="Type any text and watch GPT-2's byte pair encoding split it into tokens next "
+        "to the book's SimpleTokenizerV2: ids, special tokens, unknown words, emoji split "
+        "into bytes, and the round trip.",
         challenges=("tokenizer", "data-pipeline"),
     ),
     Playground(
         url_name="playgrounds:embeddings",
         title="Embedding explorer",
         chapter="2.7–2.8",
-        blurb="Train a small model's token embeddings, see them projected to 2-D and look "
-        "up which tokens ended up close together.",
+        blurb="Train a small word embedding on text about LLMs, see its 300 most frequent "
+        "words on a 2-D map (PCA or t-SNE), look up any word's nearest neighbours, and "
+        "compare with the untrained, random embedding.",
         challenges=("embeddings", "data-pipeline"),
     ),
     Playground(
