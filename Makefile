@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 WHISPER := openai-whisper==20250625
 
-.PHONY: install system-deps run worker test lint check bench lock clean
+.PHONY: install system-deps run worker test lint check bench loadbench lock clean
 
 install: $(VENV)/.installed
 
@@ -43,6 +43,10 @@ check: install
 
 bench: install
 	./bin/bench
+
+# wrk against gunicorn + PostgreSQL on loopback; bin/loadbench installs wrk if missing.
+loadbench: install
+	./bin/loadbench
 
 lock:
 	$(PY) -m pip freeze | grep -vi '^openai-whisper' | sed 's/^torch==2.13.0+cpu$$/torch==2.13.0/' > requirements.txt

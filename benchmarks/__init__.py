@@ -1,0 +1,1 @@
+"""Benchmarks that drive the real server (bin/loadbench); not part of the test suite."""
