@@ -17,7 +17,9 @@ RUN pip install --no-cache-dir -r requirements.txt \
  && pip install --no-cache-dir --no-deps openai-whisper==20250625
 
 COPY . .
-RUN DEBUG=1 python manage.py collectstatic --no-input -v 0
+# DEBUG off, as the image runs: only then does whitenoise write the manifest it serves from.
+RUN DEBUG=0 SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost \
+    python manage.py collectstatic --no-input -v 0
 
 RUN useradd --system --uid 10001 --home /app app && mkdir -p /app/var && chown -R app /app/var
 USER app
