@@ -13,6 +13,24 @@ from tests.conftest import PageProblems, log_in
 pytestmark = pytest.mark.browser
 
 
+# "Copied!" shows for two seconds, then the label reverts: on a loaded machine a locator
+# can poll too late and miss it, so the page records every label the button shows.
+def _record_copy_labels(page: Any) -> None:
+    page.evaluate(
+        """() => {
+            window.__copyLabels = [];
+            new MutationObserver(() => {
+                document.querySelectorAll("[data-copy-target]").forEach(
+                    (button) => window.__copyLabels.push(button.textContent.trim()));
+            }).observe(document.body, {subtree: true, childList: true, characterData: true});
+        }"""
+    )
+
+
+def _wait_for_label(page: Any, label: str) -> None:
+    page.wait_for_function("label => window.__copyLabels.includes(label)", arg=label)
+
+
 def test_it_lets_an_instructor_create_a_cohort_and_share_its_link(
     page: Any, live_server: Any, carol: User, page_problems: PageProblems
 ) -> None:
@@ -31,8 +49,9 @@ def test_it_lets_an_instructor_create_a_cohort_and_share_its_link(
     join_url = f"{live_server.url}/cohorts/join/{cohort.join_code}/"
     assert page.input_value("#join-url") == join_url
     assert cohort.display_code in page.inner_text("#join-code")
+    _record_copy_labels(page)
     page.get_by_role("button", name="Copy link").click()
-    page.get_by_role("button", name="Copied!").wait_for()
+    _wait_for_label(page, "Copied!")
     assert page.evaluate("navigator.clipboard.readText()") == join_url
 
     # Replacing the code swaps the section in place (htmx) with the new link.
@@ -41,8 +60,9 @@ def test_it_lets_an_instructor_create_a_cohort_and_share_its_link(
     cohort.refresh_from_db()
     assert page.input_value("#join-url") == f"{live_server.url}/cohorts/join/{cohort.join_code}/"
     # The copy button still works on the swapped-in content.
+    _record_copy_labels(page)
     page.get_by_role("button", name="Copy link").click()
-    page.get_by_role("button", name="Copied!").wait_for()
+    _wait_for_label(page, "Copied!")
     page_problems.assert_clean()
 
 
