@@ -141,6 +141,15 @@ CACHES = {
     if env_str("CACHE_URL", "")
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
+# The page cache (progress.freshness): learners' pages and cohort overviews, keyed by the
+# database rows' activity_version, so a write in any process makes entries unreachable at
+# once; this TTL only bounds what changes with the clock (cards falling due). 0: off.
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 60)
+if env_str("CACHE_URL", ""):
+    # Sessions read from the shared cache, written through to the database. Only with a
+    # shared cache: with per-process local memory, a session logged out in one process
+    # would stay valid in the others' copies.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Security: production values come with DEBUG off.
 SESSION_COOKIE_SECURE = not DEBUG

@@ -24,6 +24,12 @@ class User(AbstractUser):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.LEARNER)
     # The learner's day boundary (streaks, "today") follows this zone.
     timezone = models.CharField(max_length=64, default="UTC")
+    # Bumped by every write that changes what this learner's pages show (progress.freshness):
+    # the row is loaded on every signed-in request anyway, so the page cache's keys carry it
+    # and no process (web or worker) ever has to delete a cache entry.
+    activity_version = models.PositiveIntegerField(default=0, editable=False)
+    # Set on an instance whose version this process bumped (``touch_activity``).
+    activity_touched = False
 
     class Meta:
         constraints = [
@@ -43,6 +49,16 @@ class User(AbstractUser):
                 violation_error_message="A user with that e-mail address already exists.",
             ),
         ]
+
+    def touch_activity(self) -> None:
+        """Bump ``activity_version`` (progress.freshness: this user's cached pages are out
+        of date). Call it inside the writing transaction, after the write. This instance
+        keeps its old number and is marked instead, so the request that wrote renders
+        without the cache."""
+        type(self).objects.filter(pk=self.pk).update(
+            activity_version=models.F("activity_version") + 1
+        )
+        self.activity_touched = True
 
     @property
     def is_instructor(self) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.db import transaction
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -86,7 +87,10 @@ def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = ProfileForm(request.POST, instance=user)
         if form.is_valid():
-            form.save()
+            with transaction.atomic():
+                form.save()
+                # The time zone moves the learner's day: "today", streaks, cards due today.
+                user.touch_activity()
             if not request.htmx:
                 messages.success(request, "Your settings are saved.")
                 return redirect("accounts:profile")

@@ -20,12 +20,16 @@ end
 local think = tonumber(os.getenv("LOADBENCH_THINK_MS") or "0") or 0
 if think > 0 then
   -- Defined only when wanted: wrk schedules a timer per request once delay() exists.
+  -- Uniform between half and one and a half times the mean, as people read: a fixed pause
+  -- keeps the 32 connections in step, so every second all of them arrive at once and the
+  -- percentiles measure that burst's queue instead of the time a request takes.
   function delay()
-    return think
+    return math.random(math.floor(think / 2), math.floor(think * 3 / 2))
   end
 end
 
 function init(args)
+  math.randomseed(os.time() * 100 + id)
   cookies = {}
   for _, cookie in ipairs(args) do
     table.insert(cookies, cookie)

@@ -16,6 +16,11 @@ Exit status: 1 when any response was not a 200 or a socket failed (the figures w
 measure the wrong thing), 2 with --strict when a target is missed, 0 otherwise.
 
     python -m benchmarks.loadbench [--config gthread-2x8] [--compare] [--profile]
+
+The learner pages and the overview come from the page cache (progress.freshness) once the
+warm-up has filled it: what a reader of an unchanged page costs. ``--no-page-cache`` sets
+PAGE_CACHE_SECONDS=0 for gunicorn, so every request computes its page as it does right
+after the learner (or, for the overview, any learner of the cohort) wrote something.
 """
 
 from __future__ import annotations
@@ -251,7 +256,7 @@ def judge(results: list[Result], *, think_ms: int) -> None:
 # --- report --------------------------------------------------------------------------------
 
 
-def table(run: Run, *, think_ms: int) -> str:
+def table(run: Run, *, think_ms: int, page_cache: int) -> str:
     cores = os.cpu_count() or 1
     head = (
         f"{'endpoint':<10} {'path':<22} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} "
@@ -261,7 +266,8 @@ def table(run: Run, *, think_ms: int) -> str:
     lines = [
         f"== gunicorn {run.config} (DB_CONN_MAX_AGE={run.conn_max_age}): "
         + " ".join(run.gunicorn_args)
-        + (f"; clients pause {think_ms} ms between requests" if think_ms else ""),
+        + (f"; clients pause {think_ms} ms (±50%) between requests" if think_ms else "")
+        + (f"; page cache {page_cache} s" if page_cache > 0 else "; page cache off"),
         head,
         "-" * len(head),
     ]
@@ -305,7 +311,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--think-ms",
         type=int,
         default=0,
-        help="pause per connection between requests (0: back to back, saturating the server)",
+        help="mean pause per connection between requests, uniform over 0.5-1.5 times it so "
+        "the connections do not move in step (0: back to back, saturating the server)",
+    )
+    parser.add_argument(
+        "--no-page-cache",
+        action="store_true",
+        help="PAGE_CACHE_SECONDS=0: every page computed, as after a write (progress.freshness)",
     )
     parser.add_argument("--json", type=Path, default=ROOT / "var" / "loadbench.json")
     parser.add_argument("--strict", action="store_true", help="exit 2 when a target is missed")
@@ -316,6 +328,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if shutil.which("wrk") is None:
         sys.exit("loadbench: wrk is not installed (bin/loadbench installs it).")
 
+    if args.no_page_cache:
+        os.environ["PAGE_CACHE_SECONDS"] = "0"  # gunicorn inherits the environment
+    page_cache = int(os.environ.get("PAGE_CACHE_SECONDS", "60"))
     names = sorted(CONFIGS) if args.compare else (args.config or [DEFAULT_CONFIG])
     database = str(dj_database_url.parse(os.environ["DATABASE_URL"])["NAME"])
     cast = pick_cast(sample=args.learners)
@@ -366,7 +381,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
         judge(run.results, think_ms=args.think_ms)
         runs.append(run)
-        print(table(run, think_ms=args.think_ms), flush=True)
+        print(table(run, think_ms=args.think_ms, page_cache=page_cache), flush=True)
         print(flush=True)
 
     bad = [r for run in runs for r in run.results if r.non200 or r.socket_errors]
@@ -386,6 +401,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "duration_s": args.duration,
             "warmup_s": args.warmup,
             "think_ms": args.think_ms,
+            "page_cache_seconds": page_cache,
             "learner_sessions": len(learner_cookies),
             "cohort_learners_seeded": os.environ.get("LOADBENCH_SEED_LEARNERS"),
         },

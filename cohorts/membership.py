@@ -169,11 +169,13 @@ def join_cohort(*, learner: User, code: str) -> Membership:
         raise _already(existing)
     try:
         with transaction.atomic():
-            return Membership.objects.create(cohort=cohort, user=learner, role=MemberRole.LEARNER)
+            joined = Membership.objects.create(cohort=cohort, user=learner, role=MemberRole.LEARNER)
     except IntegrityError:
         # A concurrent join (a double click) got there first: the unique constraint on
         # (cohort, user) is what guarantees a single membership.
         raise _already(Membership.objects.get(cohort=cohort, user=learner)) from None
+    Cohort.objects.filter(pk=cohort.pk).touch()  # a new row in the overview
+    return joined
 
 
 def _already(membership: Membership) -> AlreadyMember:
@@ -194,9 +196,13 @@ def enrol(*, cohort: Cohort, user: User, role: str = MemberRole.LEARNER) -> Memb
     membership, created = Membership.objects.get_or_create(
         cohort=cohort, user=user, defaults={"role": role}
     )
+    changed = created
     if not created and membership.role != role:
         membership.role = role
         membership.save(update_fields=["role"])
+        changed = True
+    if changed:
+        Cohort.objects.filter(pk=cohort.pk).touch()  # a row more, or less, in the overview
     return membership
 
 

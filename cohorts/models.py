@@ -58,6 +58,10 @@ class CohortQuerySet(models.QuerySet["Cohort"]):
             pk__in=Membership.objects.filter(user=user, role=MemberRole.LEARNER).values("cohort")
         )
 
+    def touch(self) -> int:
+        """Bump these cohorts' ``activity_version`` (their overview's cache key)."""
+        return self.update(activity_version=models.F("activity_version") + 1)
+
     def with_counts(self) -> CohortQuerySet:
         return self.annotate(
             learner_count=models.Count(
@@ -81,6 +85,10 @@ class Cohort(models.Model):
     # The one-time token of the "create cohort" form that made this row: a double click or
     # a replayed POST finds this cohort instead of creating a second one.
     creation_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    # Bumped when the cohort's membership changes (cohorts.membership). The overview's cache
+    # key also carries the sum of its learners' own ``User.activity_version``s, which their
+    # actions bump, so instructors see any member's change on the next request.
+    activity_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = CohortQuerySet.as_manager()
 

@@ -1,12 +1,38 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.db import transaction
+from django.db.models import QuerySet
 
 from flashcards.models import CardState, ReviewLog, ReviewSettings, SchedulerFit
+from progress import freshness
+
+
+class TouchesLearner(admin.ModelAdmin):
+    """An edit in the admin changes what the learner's pages show: bump their version
+    (progress.freshness), as the workflows do."""
+
+    def save_model(self, request: Any, obj: Any, form: Any, change: bool) -> None:
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            freshness.touch_ids([obj.learner_id])
+
+    def delete_model(self, request: Any, obj: Any) -> None:
+        with transaction.atomic():
+            super().delete_model(request, obj)
+            freshness.touch_ids([obj.learner_id])
+
+    def delete_queryset(self, request: Any, queryset: QuerySet[Any]) -> None:
+        with transaction.atomic():
+            learners = list(queryset.values_list("learner_id", flat=True))
+            super().delete_queryset(request, queryset)
+            freshness.touch_ids(learners)
 
 
 @admin.register(CardState)
-class CardStateAdmin(admin.ModelAdmin):
+class CardStateAdmin(TouchesLearner):
     list_display = [
         "learner",
         "card",
@@ -35,7 +61,7 @@ class CardStateAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReviewLog)
-class ReviewLogAdmin(admin.ModelAdmin):
+class ReviewLogAdmin(TouchesLearner):
     list_display = [
         "learner",
         "card",
@@ -55,7 +81,7 @@ class ReviewLogAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReviewSettings)
-class ReviewSettingsAdmin(admin.ModelAdmin):
+class ReviewSettingsAdmin(TouchesLearner):
     list_display = ["learner", "desired_retention", "new_per_day", "updated_at"]
     raw_id_fields = ["learner"]
 

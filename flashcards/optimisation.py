@@ -20,6 +20,7 @@ from django.db.models import Count, Q
 from accounts.models import User
 from flashcards.models import ReviewLog, ReviewLogQuerySet, SchedulerFit
 from flashcards.scheduling import DEFAULT_PARAMETERS
+from progress import freshness
 from progress.days import now_utc
 
 log = logging.getLogger(__name__)
@@ -90,5 +91,10 @@ def optimise(*, learner: User | None, now: datetime | None = None) -> SchedulerF
             learner=learner,
             defaults={"parameters": weights, "review_count": count, "fitted_at": now or now_utc()},
         )
+        if learner is not None:
+            # Their review buttons' previews show it at once (progress.freshness). A new
+            # pooled fit reaches everyone's previews within PAGE_CACHE_SECONDS instead:
+            # bumping every learner for it is not worth the write.
+            freshness.touch(learner=learner)
     log.info("fitted FSRS parameters (%s) on %d reviews", learner or "pooled", count)
     return fit

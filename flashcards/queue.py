@@ -10,18 +10,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import F, Func, QuerySet, Subquery, Value
+from django.db.models import F, Func, QuerySet, Subquery, Value, prefetch_related_objects
 from django.db.models.functions import Coalesce
 
+from accelerator.http import AuthenticatedHttpRequest
 from accounts.models import User
 from curriculum.models import Card, Challenge
 from flashcards.models import LEARNING, RELEARNING, REVIEW, CardState, ReviewLog, ReviewSettings
-from progress import activity
-from progress.days import day_bounds, local_date, today
+from progress import activity, freshness
+from progress.days import day_bounds, local_date, now_utc, today
 
 LEARN_AHEAD = timedelta(minutes=20)
 FORECAST_DAYS = 30
@@ -131,16 +133,47 @@ def _end_of_today(learner: User, now: datetime) -> datetime:
     return day_bounds(learner=learner, day=today(learner=learner, now=now))[1]
 
 
-def due_states(*, learner: User, now: datetime) -> list[CardState]:
-    """Learning cards due now, then review cards due today, each by due time."""
+def upcoming_states(*, learner: User, now: datetime) -> list[CardState]:
+    """The learner's cards due before the end of their day plus ``LEARN_AHEAD``, with each
+    card's tier and challenges: every card ``next_item`` can serve today but new ones.
+
+    Which rows these are changes only with the learner's writes and their day, so the page
+    cache may keep the list for the day (the review page does); the clock then picks from
+    it (``due_states``, ``learn_ahead_states``) as the queries would."""
     end = _end_of_today(learner, now)
-    states = CardState.objects.filter(learner=learner, due__lt=end).select_related("card__tier")
-    learning = [s for s in states if s.state in (LEARNING, RELEARNING) and s.due <= now]
-    reviews = [s for s in states if s.state == REVIEW]
+    return list(
+        CardState.objects.filter(learner=learner, due__lt=end + LEARN_AHEAD)
+        .select_related("card__tier")
+        .prefetch_related("card__challenges")
+    )
+
+
+def due_states(
+    *, learner: User, now: datetime, upcoming: list[CardState] | None = None
+) -> list[CardState]:
+    """Learning cards due now, then review cards due today, each by due time.
+    ``upcoming``: ``upcoming_states`` when the caller has it already."""
+    end = _end_of_today(learner, now)
+    if upcoming is None:
+        upcoming = list(
+            CardState.objects.filter(learner=learner, due__lt=end).select_related("card__tier")
+        )
+    learning = [s for s in upcoming if s.state in (LEARNING, RELEARNING) and s.due <= now]
+    reviews = [s for s in upcoming if s.state == REVIEW and s.due < end]
     return sorted(learning, key=lambda s: s.due) + sorted(reviews, key=lambda s: s.due)
 
 
-def learn_ahead_states(*, learner: User, now: datetime) -> list[CardState]:
+def learn_ahead_states(
+    *, learner: User, now: datetime, upcoming: list[CardState] | None = None
+) -> list[CardState]:
+    """Learning cards due within ``LEARN_AHEAD``. ``upcoming``: as ``due_states``."""
+    if upcoming is not None:
+        ahead = [
+            s
+            for s in upcoming
+            if s.state in (LEARNING, RELEARNING) and now < s.due <= now + LEARN_AHEAD
+        ]
+        return sorted(ahead, key=lambda s: s.due)
     return list(
         CardState.objects.filter(
             learner=learner,
@@ -154,16 +187,65 @@ def learn_ahead_states(*, learner: User, now: datetime) -> list[CardState]:
 
 
 def next_item(
-    *, learner: User, now: datetime, reached: list[Challenge] | None = None
+    *,
+    learner: User,
+    now: datetime,
+    reached: list[Challenge] | None = None,
+    upcoming: list[CardState] | None = None,
+    first_new: Callable[[], Card | None] | None = None,
 ) -> Item | None:
-    if due := due_states(learner=learner, now=now):
+    """The card to study now. ``upcoming`` (``upcoming_states``) and ``first_new`` (today's
+    first new card, asked only when nothing is due) let the caller serve them from the
+    page cache (``request_next_item``)."""
+    if due := due_states(learner=learner, now=now, upcoming=upcoming):
         state = due[0]
         return Item(card=state.card, state=state, kind=LEARN if state.is_learning else DUE)
-    if fresh := new_cards(learner=learner, now=now, reached=reached)[:1]:
-        return Item(card=fresh[0], state=None, kind=NEW)
-    if ahead := learn_ahead_states(learner=learner, now=now):
+    if first_new is not None:
+        fresh = first_new()
+    else:
+        fresh = next(iter(new_cards(learner=learner, now=now, reached=reached)), None)
+    if fresh is not None:
+        return Item(card=fresh, state=None, kind=NEW)
+    if ahead := learn_ahead_states(learner=learner, now=now, upcoming=upcoming):
         return Item(card=ahead[0].card, state=ahead[0], kind=LEARN)
     return None
+
+
+def request_next_item(
+    request: AuthenticatedHttpRequest, *, now: datetime, upcoming: list[CardState]
+) -> Item | None:
+    """``next_item`` for the signed-in user from ``upcoming_states`` the caller kept in the
+    page cache, and today's first new card from the page cache too: which one is on offer
+    changes only with their writes and their day (progress.freshness). The clock, applied
+    to the cached rows, picks exactly the card the queries would."""
+    learner = request.user
+
+    def first_new() -> Card | None:
+        def read() -> Card | None:
+            reached = activity.request_standing(request).reached
+            card = next(iter(new_cards(learner=learner, now=now, reached=reached)), None)
+            if card is not None:
+                prefetch_related_objects([card], "challenges")  # the page lists them
+            return card
+
+        return freshness.cached("queue-first-new", user=learner, compute=read)
+
+    return next_item(learner=learner, now=now, upcoming=upcoming, first_new=first_new)
+
+
+def recount(counts: Counts, *, learner: User, now: datetime, upcoming: list[CardState]) -> Counts:
+    """``counts`` with the two figures that move with the clock alone (learning cards
+    falling due, review cards due today) counted again from ``upcoming_states`` at ``now``,
+    as ``counts`` would: the review page's figures then match the card it shows, however
+    long the page cache kept the rest."""
+    end = _end_of_today(learner, now)
+    learning = sum(
+        1
+        for s in upcoming
+        if s.state in (LEARNING, RELEARNING) and s.due < end and s.due <= now + LEARN_AHEAD
+    )
+    review = sum(1 for s in upcoming if s.state == REVIEW and s.due < end)
+    return replace(counts, learning=learning, review=review)
 
 
 def counts(*, learner: User, now: datetime, reached: list[Challenge] | None = None) -> Counts:
@@ -206,6 +288,25 @@ def counts(*, learner: User, now: datetime, reached: list[Challenge] | None = No
         reviewed_today=row["reviewed_today"],
         leeches=row["leeches"],
     )
+
+
+def request_counts(request: AuthenticatedHttpRequest, *, now: datetime | None = None) -> Counts:
+    """The signed-in user's counts, read once per request and kept on it (the nav, the home
+    page, the dashboard and the review page show them), and kept in the page cache under
+    their freshness stamp between requests (progress.freshness): cards that fall due with
+    the clock alone show within ``PAGE_CACHE_SECONDS``. Counting takes the reached
+    challenges from the request's standing: one query of its own."""
+    cached: Counts | None = getattr(request, "_flashcard_counts", None)
+    if cached is None:
+        learner = request.user
+
+        def count() -> Counts:
+            reached = activity.request_standing(request).reached
+            return counts(learner=learner, now=now or now_utc(), reached=reached)
+
+        cached = freshness.cached("queue-counts", user=learner, compute=count)
+        request._flashcard_counts = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def unavailable_reason(

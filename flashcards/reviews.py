@@ -18,7 +18,7 @@ from accounts.models import User
 from curriculum.models import Card
 from flashcards import queue, scheduling
 from flashcards.models import CardState, ReviewLog
-from progress import xp
+from progress import freshness, xp
 from progress.days import now_utc, today
 
 # Undo reaches back this far: a slip of the key, not a rewrite of last week.
@@ -26,6 +26,13 @@ UNDO_WINDOW = timedelta(hours=1)
 # Longer than this and the learner walked away; the optimiser should not see it.
 MAX_DURATION_MS = 10 * 60 * 1000
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+class Unset:
+    """A keyword left out, where None is a value (no review yet)."""
+
+
+UNSET = Unset()
 
 
 class ReviewError(Exception):
@@ -112,15 +119,26 @@ def record_review(
         previous=previous,
     )
     day = today(learner=learner, now=now_utc())
+    awarded = None
     if xp.count_for_day(learner=learner, day=day, prefix="review:") < xp.REVIEW_XP_DAILY_CAP:
-        xp.award(learner=learner, reason=xp.review_reason(log.pk), amount=xp.REVIEW_XP)
+        awarded = xp.award(learner=learner, reason=xp.review_reason(log.pk), amount=xp.REVIEW_XP)
+    if awarded is None:  # an award touches by itself
+        freshness.touch(learner=learner)
     return log
 
 
-def last_undoable(*, learner: User, now: datetime | None = None) -> ReviewLog | None:
-    """The review "Undo" would take back: the learner's latest, if recent enough."""
+def latest_review(*, learner: User) -> ReviewLog | None:
+    """The learner's latest review that still counts, with its card."""
+    return ReviewLog.objects.effective().filter(learner=learner).select_related("card").first()
+
+
+def last_undoable(
+    *, learner: User, now: datetime | None = None, latest: ReviewLog | None | Unset = UNSET
+) -> ReviewLog | None:
+    """The review "Undo" would take back: the learner's latest, if recent enough.
+    ``latest``: ``latest_review`` when the caller has it already (the page cache keeps it)."""
     now = now or now_utc()
-    log = ReviewLog.objects.effective().filter(learner=learner).select_related("card").first()
+    log = latest_review(learner=learner) if isinstance(latest, Unset) else latest
     if log is None or now - log.reviewed_at > UNDO_WINDOW:
         return None
     return log
@@ -151,5 +169,6 @@ def undo_last(
             state.save()
     log.undone_at = max(now, log.reviewed_at)
     log.save(update_fields=["undone_at"])
-    xp.revoke(learner=learner, reason=xp.review_reason(log.pk))
+    if not xp.revoke(learner=learner, reason=xp.review_reason(log.pk)):
+        freshness.touch(learner=learner)  # a revoke touches by itself
     return log

@@ -13,10 +13,12 @@ the full page with a 400/409 status.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -24,11 +26,12 @@ from django_htmx.http import trigger_client_event
 
 from accelerator.http import AuthenticatedHttpRequest
 from accounts.decorators import login_required
+from accounts.models import User
 from curriculum.models import Card
 from flashcards import queue, reviews, scheduling
 from flashcards.forms import RatingForm, ReviewSettingsForm, UndoForm
 from flashcards.models import CardState, ReviewLog, ReviewSettings
-from progress import activity, xp
+from progress import freshness, xp
 from progress.days import now_utc
 
 RATING_NAMES = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
@@ -44,14 +47,19 @@ def _session(
     status: int = 200,
 ) -> HttpResponse:
     learner = request.user
-    # The request's standing (shared with the nav and the XP badge) knows which challenges
-    # the learner has reached: the queue need not ask again.
-    reached = activity.request_standing(request).reached
-    item = queue.next_item(learner=learner, now=now, reached=reached)
+    # The page's database reads come from the page cache under the learner's freshness
+    # stamp (progress.freshness), unless this request wrote (a rating, an undo).
+    page = freshness.cached(
+        "review-page", user=learner, compute=lambda: _ReviewReads.read(learner, now)
+    )
+    upcoming = page.upcoming
+    item = queue.request_next_item(request, now=now, upcoming=upcoming)
     buttons: list[dict[str, Any]] = []
     if item is not None:
         outcomes = scheduling.preview(
-            scheduler=scheduling.scheduler_for(learner=learner),
+            scheduler=scheduling.scheduler_for(
+                learner=learner, parameters=page.parameters, desired_retention=page.retention
+            ),
             learner_id=learner.pk,
             card_id=item.card.pk,
             state=item.state,
@@ -64,7 +72,9 @@ def _session(
     soonest = None
     if item is None:
         soonest = CardState.objects.filter(learner=learner).order_by("due").first()
-    counts = queue.counts(learner=learner, now=now, reached=reached)
+    counts = queue.recount(
+        queue.request_counts(request, now=now), learner=learner, now=now, upcoming=upcoming
+    )
     request._flashcard_counts = counts  # type: ignore[attr-defined]  # the nav's count too
     context = {
         "item": item,
@@ -72,7 +82,7 @@ def _session(
         # A fresh one-time token per rendered card: a replay of this form is a no-op.
         "token": secrets.token_urlsafe(24),
         "counts": counts,
-        "undoable": reviews.last_undoable(learner=learner, now=now),
+        "undoable": reviews.last_undoable(learner=learner, now=now, latest=page.latest),
         "soonest": soonest,
         "error": error,
         "notice": notice,
@@ -81,6 +91,29 @@ def _session(
         # Errors still swap in (htmx leaves 4xx responses unswapped); see the module doc.
         return render(request, f"{SESSION}#review-session", context)
     return render(request, SESSION, context, status=status)
+
+
+@dataclass(frozen=True)
+class _ReviewReads:
+    """What the review page reads from the database besides the nav's figures, kept in the
+    page cache as one entry. Each part changes only with the learner's own writes (which
+    bump their stamp) and their day (part of the key), except the pooled FSRS fit, which
+    the nightly optimiser changes for everyone: the buttons' previews follow it within
+    ``PAGE_CACHE_SECONDS``, while ratings always read the current one."""
+
+    upcoming: list[CardState]  # queue.upcoming_states
+    parameters: scheduling.Parameters
+    retention: float
+    latest: ReviewLog | None  # reviews.latest_review, for the Undo button
+
+    @classmethod
+    def read(cls, learner: User, now: datetime) -> _ReviewReads:
+        return cls(
+            upcoming=queue.upcoming_states(learner=learner, now=now),
+            parameters=scheduling.parameters_for(learner=learner),
+            retention=scheduling.desired_retention_for(learner=learner),
+            latest=reviews.latest_review(learner=learner),
+        )
 
 
 @require_GET
@@ -161,7 +194,10 @@ def preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
     saved = False
     if request.method == "POST":
         if form.is_valid():
-            form.save()
+            with transaction.atomic():
+                form.save()
+                # The daily new-card limit changes the due counts (nav, dashboard, review).
+                freshness.touch(learner=request.user)
             if not request.htmx:
                 messages.success(request, "Flashcard settings saved.")
                 return redirect("flashcards:settings")

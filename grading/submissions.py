@@ -32,6 +32,7 @@ from grading import tasks
 from grading.challenges import get_spec
 from grading.models import Submission
 from grading.runner.precheck import MAX_BYTES, missing_names_hint, precheck
+from progress import freshness
 
 # The raw bytes of an altered upload are kept up to this size; past it only the first
 # MAX_BYTES are kept as text (a file that large is not a solution module anyway).
@@ -108,6 +109,8 @@ def submit(
         if client_token and (replayed := _replayed(learner, client_token)) is not None:
             return replayed
         raise RateLimited(_still_grading(challenge), retry_after=ACTIVE_RETRY_AFTER_S) from None
+    # A new attempt in the learner's cohort overviews (progress.freshness).
+    freshness.touch(learner=learner)
     if problem is None:
         tasks.enqueue_on_commit(submission)
     return submission

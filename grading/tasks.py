@@ -30,7 +30,7 @@ from grading import runner
 from grading.challenges import get_spec, gradable_slugs
 from grading.models import CheckResult, Submission
 from grading.runner import CheckReport, GradeReport, Limits
-from progress import xp
+from progress import freshness, xp
 
 log = logging.getLogger("grading.tasks")
 
@@ -144,6 +144,8 @@ def claim(submission_id: int) -> Submission | None:
         if not claimed:
             return None
         CheckResult.objects.filter(submission_id=submission_id).delete()
+        # The learner's cached pages and their cohorts' overviews (attempts, checks).
+        freshness.touch_ids(Submission.objects.filter(pk=submission_id).values("learner_id"))
     return (
         Submission.objects.select_related("challenge", "learner")
         .defer("original")
@@ -269,6 +271,9 @@ def record_verdict(*, submission: Submission, report: GradeReport) -> bool:
         )
         if entry is not None:
             Submission.objects.filter(pk=submission.pk).update(xp_awarded=entry.amount)
+    # The verdict shows in the cohort overview (a pass also in the learner's pages, which the
+    # award above has touched already; one bump more is cheaper than reasoning about it).
+    freshness.touch(learner=submission.learner)
     return True
 
 
@@ -316,16 +321,22 @@ def sweep_submissions() -> dict[str, int]:
         status=Status.RUNNING,
         started_at__lt=now - timedelta(seconds=settings.GRADING_TASK_TIME_LIMIT),
     )
-    counts["failed"] = stuck.filter(attempts__gte=settings.GRADING_MAX_ATTEMPTS).update(
+    given_up = stuck.filter(attempts__gte=settings.GRADING_MAX_ATTEMPTS)
+    learners = list(given_up.values_list("learner_id", flat=True))
+    counts["failed"] = given_up.update(
         status=Status.ERROR,
         message=interrupted_message(settings.GRADING_MAX_ATTEMPTS),
         finished_at=now,
     )
-    for pk, slug, attempts in stuck.values_list("pk", "challenge__slug", "attempts"):
+    freshness.touch_ids(learners)  # an error verdict counts as a failed attempt
+    for pk, slug, attempts, learner_id in stuck.values_list(
+        "pk", "challenge__slug", "attempts", "learner_id"
+    ):
         # Conditional on the attempt we saw: a worker that claims it meanwhile wins.
         if Submission.objects.filter(pk=pk, status=Status.RUNNING, attempts=attempts).update(
             status=Status.QUEUED, enqueued_at=None
         ):
+            freshness.touch_ids([learner_id])
             counts["requeued"] += 1
             enqueue(pk, slug=slug)
     if any(counts.values()):

@@ -20,7 +20,7 @@ from django.db.models.functions import Coalesce, Concat
 from accelerator.http import AuthenticatedHttpRequest
 from accounts.models import User
 from curriculum.models import BuildItem, Challenge, Video
-from progress import xp
+from progress import freshness, xp
 from progress.completion import ChallengeProgress, TierProgress
 from progress.models import BuildItemCheck, VideoWatch, XPEntry
 
@@ -146,12 +146,16 @@ def standing(*, learner: User) -> Standing:
 
 
 def request_standing(request: AuthenticatedHttpRequest) -> Standing:
-    """The signed-in user's standing, computed once per request and kept on it: the page,
-    the nav's XP badge and the nav's due-card count all read it. Compute it only after the
-    request's writes (a rating awards XP), as the views do by rendering last."""
+    """The signed-in user's standing, read once per request and kept on it: the page, the
+    nav's XP badge and the nav's due-card count all read it. Between requests it is kept
+    in the page cache under the learner's freshness stamp (progress.freshness). Read it
+    only after the request's writes (a rating awards XP), as the views do by rendering last."""
     cached: Standing | None = getattr(request, "_standing", None)
     if cached is None:
-        cached = standing(learner=request.user)
+        learner = request.user
+        cached = freshness.cached(
+            "standing", user=learner, compute=lambda: standing(learner=learner)
+        )
         request._standing = cached  # type: ignore[attr-defined]
     return cached
 

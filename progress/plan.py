@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from curriculum.models import PathStep
+from progress import freshness
 from progress.completion import ChallengeProgress, challenge_progress
 from progress.models import LearningPlan
 
@@ -48,11 +49,13 @@ def set_plan(
         # Two first submissions raced on the one-to-one; the other one created the row.
         plan, created = LearningPlan.objects.select_for_update().get(learner=learner), False
     if created:
+        freshness.touch(learner=learner)
         return plan, True
     if plan.start_date == start_date and plan.study_days == study_days:
         return plan, False
     plan.start_date, plan.study_days = start_date, study_days
     plan.save(update_fields=["start_date", "study_days", "updated_at"])
+    freshness.touch(learner=learner)
     return plan, True
 
 

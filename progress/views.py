@@ -12,6 +12,7 @@ from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -20,7 +21,7 @@ from accounts.decorators import login_required
 from curriculum import stats as curriculum_stats
 from curriculum.models import BuildItem, Video
 from curriculum.views import challenge_context, path_context
-from progress import activity, xp
+from progress import activity, freshness, xp
 from progress.forms import PlanForm
 from progress.plan import learner_today, set_plan
 from progress.today import today_plan
@@ -34,11 +35,19 @@ def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         totals = curriculum_stats.from_db().totals
         return render(request, "progress/home.html", {"landing": True, "totals": totals})
-    template = "progress/home.html"
+    learner = request.user
+
+    def render_today() -> str:
+        progress = activity.request_standing(request).progress  # shared with the nav
+        plan = today_plan(learner=learner, progress=progress)
+        return render_to_string("progress/home.html#today", {"plan": plan}, request=request)
+
+    # One fragment in the page cache under the learner's freshness stamp (progress.freshness):
+    # links and the learner's own plan only, no form and no CSRF token.
+    today = mark_safe(freshness.cached("home-today", user=learner, compute=render_today))  # noqa: S308
     if request.htmx and not request.htmx.boosted:
-        template += "#today"
-    progress = activity.request_standing(request).progress  # shared with the nav
-    return render(request, template, {"plan": today_plan(learner=request.user, progress=progress)})
+        return HttpResponse(today)
+    return render(request, "progress/home.html", {"today": today})
 
 
 def _state(request: HttpRequest, field: str) -> bool | None:

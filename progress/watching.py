@@ -13,7 +13,7 @@ from django.db import transaction
 
 from accounts.models import User
 from curriculum.models import BuildItem, Video
-from progress import xp
+from progress import freshness, xp
 from progress.models import BuildItemCheck, VideoWatch, XPEntry
 
 
@@ -36,9 +36,13 @@ def set_watched(*, learner: User, video: Video, watched: bool) -> Tick:
     """
     if not watched:
         deleted, _ = VideoWatch.objects.filter(learner=learner, video=video).delete()
+        if deleted:
+            freshness.touch(learner=learner)
         return Tick(changed=bool(deleted))
     _, created = VideoWatch.objects.get_or_create(learner=learner, video=video)
     entry = xp.award(learner=learner, reason=xp.video_reason(video.slug), amount=xp.VIDEO_XP)
+    if created and entry is None:  # an award touches by itself
+        freshness.touch(learner=learner)
     return Tick(changed=created, awarded=entry)
 
 
@@ -51,6 +55,10 @@ def set_item_done(*, learner: User, item: BuildItem, done: bool) -> Tick:
         )
     if not done:
         deleted, _ = BuildItemCheck.objects.filter(learner=learner, item=item).delete()
+        if deleted:
+            freshness.touch(learner=learner)
         return Tick(changed=bool(deleted))
     _, created = BuildItemCheck.objects.get_or_create(learner=learner, item=item)
+    if created:
+        freshness.touch(learner=learner)
     return Tick(changed=created)

@@ -22,6 +22,7 @@ from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 
 from accounts.models import User
+from progress import freshness
 from progress.days import day_bounds
 from progress.models import XPEntry
 
@@ -52,9 +53,11 @@ def award(*, learner: User, reason: str, amount: int) -> XPEntry | None:
     try:
         # The savepoint keeps an outer transaction usable after a duplicate.
         with transaction.atomic():
-            return XPEntry.objects.create(learner=learner, reason=reason, amount=amount)
+            entry = XPEntry.objects.create(learner=learner, reason=reason, amount=amount)
     except IntegrityError:
         return None
+    freshness.touch(learner=learner)
+    return entry
 
 
 @transaction.atomic
@@ -65,6 +68,8 @@ def revoke(*, learner: User, reason: str) -> bool:
     sum stays explainable row by row.
     """
     deleted, _ = XPEntry.objects.filter(learner=learner, reason=reason).delete()
+    if deleted:
+        freshness.touch(learner=learner)
     return bool(deleted)
 
 

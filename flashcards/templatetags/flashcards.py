@@ -15,7 +15,6 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from flashcards import queue, stats
-from progress import activity
 from progress.days import now_utc
 
 register = template.Library()
@@ -37,19 +36,13 @@ def card_markup(text: str) -> SafeString:
 
 def _counts(context: template.Context, user: Any) -> queue.Counts:
     """The queue's counts, computed once per request: the nav, the home page and the
-    dashboard all show them. For the signed-in user they take the reached challenges from
-    the request's standing, which the page and the XP badge share: one query of its own."""
+    dashboard all show them. For the signed-in user they come from the page cache
+    (``queue.request_counts``); anyone else's are counted now."""
     request = context.get("request")
-    cached: queue.Counts | None = getattr(request, "_flashcard_counts", None)
-    if cached is None:
-        reached = None
-        viewer = getattr(request, "user", None)
-        if viewer is not None and viewer.pk == user.pk:
-            reached = activity.request_standing(request).reached
-        cached = queue.counts(learner=user, now=now_utc(), reached=reached)
-        if request is not None:
-            request._flashcard_counts = cached
-    return cached
+    viewer = getattr(request, "user", None)
+    if viewer is not None and viewer.pk == user.pk:
+        return queue.request_counts(request)
+    return queue.counts(learner=user, now=now_utc())
 
 
 @register.simple_tag(takes_context=True)

@@ -70,3 +70,35 @@ def test_it_counts_the_queue_in_one_query_given_the_reached_challenges(
     assert CardState.objects.get(learner=alice, card=deck.cards[1]).state == REVIEW
     assert (counts.new, counts.learning, counts.review) == (2, 1, 1)
     assert (counts.reviewed_today, counts.leeches, counts.remaining) == (2, 1, 4)
+
+
+# --- what the review page keeps in the page cache (queue.upcoming_states) -----------------
+
+
+def test_the_days_upcoming_rows_pick_the_card_the_queries_pick_whatever_the_time(
+    deck: Deck, alice: User
+) -> None:
+    """The review page keeps ``upcoming_states`` for the day and lets the clock choose from
+    it: the same card as the queries, and the same counts, at every moment of the day."""
+    _review(alice, deck.cards[1], rating=4)  # a review card, due in a few days
+    _review(alice, deck.cards[2], rating=1)  # learning, due in a minute
+    _review(alice, deck.cards[3], rating=3)  # learning, due in ten minutes
+    CardState.objects.filter(learner=alice, card=deck.cards[1]).update(due=NOW + timedelta(hours=3))
+    reached = activity.reached_challenges(learner=alice)
+    upcoming = queue.upcoming_states(learner=alice, now=NOW)
+    cached_counts = queue.counts(learner=alice, now=NOW, reached=reached)
+
+    for minutes in (0, 1, 5, 11, 30, 179, 181, 60 * 14):
+        now = NOW + timedelta(minutes=minutes)
+        expected = queue.next_item(learner=alice, now=now, reached=reached)
+        served = queue.next_item(
+            learner=alice,
+            now=now,
+            upcoming=upcoming,
+            first_new=lambda now=now: next(  # type: ignore[misc]
+                iter(queue.new_cards(learner=alice, now=now, reached=reached)), None
+            ),
+        )
+        assert (served.card, served.kind) == (expected.card, expected.kind)  # type: ignore[union-attr]
+        recounted = queue.recount(cached_counts, learner=alice, now=now, upcoming=upcoming)
+        assert recounted == queue.counts(learner=alice, now=now, reached=reached), minutes

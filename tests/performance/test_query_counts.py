@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from io import StringIO
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Count
@@ -69,11 +70,22 @@ def _client(user: User) -> Client:
 
 
 def _get(
-    assert_max_queries: DjangoAssertNumQueries, user: User, url: str, **headers: str
+    assert_max_queries: DjangoAssertNumQueries,
+    user: User,
+    url: str,
+    *,
+    limit: int = MAX_QUERIES,
+    warm: bool = False,
+    **headers: str,
 ) -> tuple[str, int]:
-    """The response body and the number of queries the request ran, at most MAX_QUERIES."""
+    """The response body and the number of queries the request ran, at most ``limit``:
+    computed from scratch (the page cache emptied first), or with ``warm`` as the page
+    cache serves it (the same request made once before)."""
     client = _client(user)
-    with assert_max_queries(MAX_QUERIES) as queries:
+    cache.clear()
+    if warm:
+        assert client.get(url, headers=headers).status_code == 200
+    with assert_max_queries(limit) as queries:
         response = client.get(url, headers=headers)
     assert response.status_code == 200
     return response.content.decode(), len(queries)
@@ -142,3 +154,55 @@ def test_it_serves_the_review_page_with_a_due_card_in_at_most_ten_queries(
 ) -> None:
     html, _ = _get(django_assert_max_num_queries, demo.veteran, reverse("flashcards:review"))
     assert 'id="flashcard"' in html and 'id="xp-badge"' in html
+
+
+# --- The page cache (progress.freshness): a warm request is the session, the user and the
+# cache; the cohort overview adds the cohort with its freshness stamp.
+
+WARM_LEARNER_QUERIES = 4
+
+
+@pytest.mark.parametrize(
+    ("name", "marker"),
+    [
+        ("progress:dashboard", 'id="flashcard-stats"'),
+        ("home", 'id="cards-due"'),
+    ],
+    ids=["dashboard", "home"],
+)
+def test_it_serves_a_learners_page_from_the_page_cache_in_at_most_four_queries(
+    demo: Demo, django_assert_max_num_queries: DjangoAssertNumQueries, name: str, marker: str
+) -> None:
+    html, queries = _get(
+        django_assert_max_num_queries,
+        demo.veteran,
+        reverse(name),
+        limit=WARM_LEARNER_QUERIES,
+        warm=True,
+    )
+    assert marker in html and 'id="xp-badge"' in html and 'id="nav-due"' in html
+
+
+def test_it_serves_the_review_page_from_the_page_cache_with_fewer_queries(
+    demo: Demo, django_assert_max_num_queries: DjangoAssertNumQueries
+) -> None:
+    url = reverse("flashcards:review")
+    _, cold = _get(django_assert_max_num_queries, demo.veteran, url)
+    html, warm = _get(django_assert_max_num_queries, demo.veteran, url, warm=True)
+    # The card itself is chosen afresh every time; the standing and the counts are cached.
+    assert 'id="flashcard"' in html and warm <= cold - 2
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "grid"])
+def test_it_serves_the_cohort_overview_from_the_page_cache_in_at_most_four_queries(
+    demo: Demo, django_assert_max_num_queries: DjangoAssertNumQueries, headers: dict[str, str]
+) -> None:
+    html, _ = _get(
+        django_assert_max_num_queries,
+        demo.instructor,
+        reverse("cohorts:overview", args=[demo.large.pk]),
+        limit=WARM_LEARNER_QUERIES,
+        warm=True,
+        **headers,
+    )
+    assert "Learners 1–50 of 500" in html

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -93,6 +94,7 @@ def test_it_answers_in_a_bounded_number_of_queries_whatever_the_history(
 ) -> None:
     client = _client(studied)
     client.get(URL)  # warm the session
+    cache.clear()  # count the page as computed, not as the page cache serves it
     with CaptureQueriesContext(connection) as before:
         assert client.get(URL).status_code == 200
     for number in (1, 2, 3, 48, 6):
@@ -101,6 +103,7 @@ def test_it_answers_in_a_bounded_number_of_queries_whatever_the_history(
         )
     for slug in ("tokenizer", "embeddings", "data-pipeline"):
         xp.award(learner=studied, reason=f"video:extra-{slug}", amount=5)
+    cache.clear()
     with django_assert_max_num_queries(10):  # type: ignore[operator]
         with CaptureQueriesContext(connection) as after:
             assert client.get(URL).status_code == 200
