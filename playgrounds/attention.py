@@ -27,15 +27,15 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from grading.reference import attention as ref_attention
 from grading.reference import gpt as ref_gpt
+from playgrounds import tokenizer
 
-CORPUS = Path(__file__).resolve().parent / "data" / "the-verdict.txt"
+CORPUS = tokenizer.CORPUS_PATH  # the story the simple tokenizer builds its vocabulary from
 CORPUS_TITLE = "“The Verdict” (Edith Wharton, 1908), the short story the book trains on"
 
 # The book's GPT with small numbers (GPT_CONFIG_124M has 12 layers, 12 heads, 768 dims).
@@ -80,17 +80,6 @@ RARE_ID = 0  # the model's id for every token the story never uses
 
 
 @functools.cache
-def encoding() -> Any:
-    """tiktoken's real GPT-2 encoding, built offline from the bundled ranks."""
-    import tiktoken
-
-    from grading.sandbox import offline_tiktoken
-
-    offline_tiktoken.register()
-    return tiktoken.get_encoding("gpt2")
-
-
-@functools.cache
 def corpus_bytes() -> bytes:
     return CORPUS.read_bytes()
 
@@ -98,7 +87,7 @@ def corpus_bytes() -> bytes:
 @functools.cache
 def vocabulary() -> tuple[int, ...]:
     """The GPT-2 ids of the story, sorted; model id ``i + 1`` is ``vocabulary()[i]``."""
-    ids = encoding().encode(corpus_bytes().decode("utf-8"))
+    ids = tokenizer.gpt2_encoding().encode(corpus_bytes().decode("utf-8"))
     return tuple(sorted(set(ids)))
 
 
@@ -148,7 +137,7 @@ def tokenize(text: str) -> tuple[list[Token], str | None]:
             f"Keep the sentence to {MAX_CHARS} characters or fewer (yours has {len(text)}); "
             f"the maps show at most {MAX_TOKENS} tokens anyway."
         )
-    enc = encoding()
+    enc = tokenizer.gpt2_encoding()
     ids = enc.encode(text, allowed_special={"<|endoftext|>"})
     if len(ids) < MIN_TOKENS:
         return [], (

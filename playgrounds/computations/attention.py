@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import fcntl
 import logging
-import math
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -30,7 +29,7 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 
-from playgrounds import attention, jobs
+from playgrounds import attention, jobs, tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -132,12 +131,14 @@ def train(progress: jobs.Progress, *, steps: int | None = None) -> Model:
     numpy reference (``attention.forward``) reads the very same weights."""
     import torch
 
+    from grading.reference import training as ref_training
+
     cfg = attention.model_config()
     hp = attention.TRAINING
     steps = int(hp["steps"] if steps is None else steps)
     rng = np.random.default_rng(int(hp["seed"]))
     initial = ref_params(cfg, rng)
-    ids = attention.encoding().encode(attention.corpus_bytes().decode("utf-8"))
+    ids = tokenizer.gpt2_encoding().encode(attention.corpus_bytes().decode("utf-8"))
     index = {token: i + 1 for i, token in enumerate(attention.vocabulary())}
     data = np.array([index[t] for t in ids], dtype=np.int64)
     context, batch = int(cfg["context_length"]), int(hp["batch_size"])
@@ -156,7 +157,7 @@ def train(progress: jobs.Progress, *, steps: int | None = None) -> Model:
             starts = rng.integers(0, len(data) - context - 1, size=batch)
             x = torch.from_numpy(np.stack([data[s : s + context] for s in starts]))
             y = torch.from_numpy(np.stack([data[s + 1 : s + context + 1] for s in starts]))
-            logits = torch_forward(params, x, cfg)
+            logits = ref_training.logits(params, cfg, x)
             loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1), y.flatten())
             optimizer.zero_grad()
             loss.backward()
@@ -187,46 +188,6 @@ def ref_params(cfg: Mapping[str, Any], rng: np.random.Generator) -> dict[str, np
         elif name.endswith((".shift", ".bias")):
             params[name] = np.zeros_like(value)
     return params
-
-
-def torch_forward(params: Mapping[str, Any], idx: Any, cfg: Mapping[str, Any]) -> Any:
-    """GPTModel.forward (no dropout) over named tensors: the same maths as the reference."""
-    import torch
-
-    b, n = idx.shape
-    emb, heads = int(cfg["emb_dim"]), int(cfg["n_heads"])
-    head_dim = emb // heads
-    mask = torch.triu(torch.ones(n, n, dtype=torch.bool), diagonal=1)
-
-    def norm(x: Any, name: str) -> Any:
-        mean = x.mean(dim=-1, keepdim=True)
-        var = x.var(dim=-1, keepdim=True, unbiased=False)
-        return (
-            params[f"{name}.scale"] * (x - mean) / torch.sqrt(var + 1e-5) + params[f"{name}.shift"]
-        )
-
-    def gelu(x: Any) -> Any:
-        return 0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
-
-    def split(t: Any) -> Any:
-        return t.view(b, n, heads, head_dim).transpose(1, 2)
-
-    x = params["tok_emb.weight"][idx] + params["pos_emb.weight"][:n]
-    for layer in range(int(cfg["n_layers"])):
-        p = f"trf_blocks.{layer}."
-        h = norm(x, f"{p}norm1")
-        q = split(h @ params[f"{p}att.W_query.weight"].T)
-        k = split(h @ params[f"{p}att.W_key.weight"].T)
-        v = split(h @ params[f"{p}att.W_value.weight"].T)
-        scores = (q @ k.transpose(2, 3)).masked_fill(mask, -torch.inf)
-        weights = torch.softmax(scores / math.sqrt(head_dim), dim=-1)
-        ctx = (weights @ v).transpose(1, 2).reshape(b, n, emb)
-        x = x + ctx @ params[f"{p}att.out_proj.weight"].T + params[f"{p}att.out_proj.bias"]
-        h = norm(x, f"{p}norm2")
-        h = gelu(h @ params[f"{p}ff.layers.0.weight"].T + params[f"{p}ff.layers.0.bias"])
-        x = x + h @ params[f"{p}ff.layers.2.weight"].T + params[f"{p}ff.layers.2.bias"]
-    x = norm(x, "final_norm")
-    return x @ params["out_head.weight"].T
 
 
 def _tokens(params: Mapping[str, Any]) -> list[attention.Token]:

@@ -18,6 +18,7 @@ from accounts.models import User
 from curriculum.models import Challenge
 from grading.models import Submission
 from grading.reference import gpt as ref_gpt
+from grading.reference import training as ref_training
 from playgrounds import attention, jobs
 from playgrounds.computations import attention as computations
 from playgrounds.models import PlaygroundRun
@@ -153,10 +154,10 @@ def test_its_forward_pass_is_the_reference_gptmodel_and_the_one_torch_trains() -
     expected = ref_gpt.gpt_forward(ids[None], params, attention.model_config())
     assert np.array_equal(ours, expected)
     with torch.no_grad():
-        trained_on = computations.torch_forward(
+        trained_on = ref_training.logits(
             {k: torch.tensor(v) for k, v in params.items()},
-            torch.tensor(ids[None]),
             attention.model_config(),
+            torch.tensor(ids[None]),
         ).numpy()
     assert np.abs(trained_on - ours).max() < 1e-4
 
