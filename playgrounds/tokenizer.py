@@ -26,15 +26,17 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from grading.reference import tokenizer as book
+
 if TYPE_CHECKING:
     import tiktoken
 
 MAX_CHARS = 2000
 # The book's example (section 2.4): two texts joined by the end-of-text token.
 EXAMPLE = "Hello, do you like tea? <|endoftext|> In the sunlit terraces of the palace."
-ENDOFTEXT = "<|endoftext|>"
-UNK = "<|unk|>"
-ENDOFTEXT_ID = 50256
+ENDOFTEXT = book.ENDOFTEXT
+UNK = book.UNK
+ENDOFTEXT_ID = book.ENDOFTEXT_ID
 CORPUS_PATH = Path(__file__).resolve().parent / "data" / "the-verdict.txt"
 CORPUS_TITLE = "“The Verdict”, Edith Wharton’s 1908 short story"
 # The token table lists this many rows; the id list always has every id.
@@ -285,15 +287,11 @@ def bpe(text: str) -> BpeResult:
 
 # --- The book's simple tokenizer -----------------------------------------------------------
 
-SPLIT = re.compile(r'([,.:;?_!"()\']|--|\s)')
-# Decode removes the space the join put before punctuation (V2's pattern, with : and ;).
-SPACE_BEFORE_PUNCTUATION = re.compile(r'\s+([,.:;?!"()\'])')
-
 
 def split(text: str) -> list[str]:
     """The book's preprocessing: split on punctuation, "--" and whitespace, strip, drop
-    empty items."""
-    return [item.strip() for item in SPLIT.split(text) if item.strip()]
+    empty items (the graders' reference, ``grading.reference.tokenizer``)."""
+    return book.split(text)
 
 
 class SimpleTokenizerV2:
@@ -304,20 +302,16 @@ class SimpleTokenizerV2:
         self.int_to_str = {i: s for s, i in vocab.items()}
 
     def encode(self, text: str) -> list[int]:
-        words = [item if item in self.str_to_int else UNK for item in split(text)]
-        return [self.str_to_int[word] for word in words]
+        return book.encode(text, self.str_to_int, unknown=True)
 
     def decode(self, ids: Sequence[int]) -> str:
-        text = " ".join(self.int_to_str[i] for i in ids)
-        return SPACE_BEFORE_PUNCTUATION.sub(r"\1", text)
+        return book.decode(ids, self.str_to_int)
 
 
 def build_vocab(corpus: str) -> dict[str, int]:
     """The book's vocabulary: the sorted distinct tokens, then ``<|endoftext|>`` and
     ``<|unk|>``."""
-    words = sorted(set(split(corpus)))
-    words.extend([ENDOFTEXT, UNK])
-    return {word: i for i, word in enumerate(words)}
+    return book.build_vocab([corpus], special=True)
 
 
 @dataclass(frozen=True)
@@ -411,7 +405,7 @@ def simple(text: str) -> SimpleResult:
     )
     unknown = dict.fromkeys(token.text for token in tokens if token.unknown)
     decoded = tokenizer.decode(ids)
-    respaced = SPACE_BEFORE_PUNCTUATION.sub(r"\1", " ".join(words))
+    respaced = re.sub(book.V2_DECODE_PATTERN, r"\1", " ".join(words))
     return SimpleResult(
         tokens=tokens,
         ids=tuple(ids),
