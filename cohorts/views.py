@@ -17,8 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mass_mail
 from django.core.paginator import Paginator
 from django.core.validators import validate_email
-from django.db.models import CharField, OuterRef, Prefetch, QuerySet, Subquery
-from django.db.models.expressions import RawSQL
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -282,41 +281,39 @@ def join_link(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 
 def _taught_cohort(user: User, pk: int) -> Cohort:
     """The cohort if `user` teaches it or is staff; a 404 for everyone else (learners of
-    it included), so that neither the overview nor its id reveal anything. It carries its
-    freshness stamp (``_with_freshness``) for the overview's cache."""
-    cohort = _with_freshness(_with_viewer_role(Cohort.objects.filter(pk=pk), user)).first()
+    it included), so that neither the overview nor its id reveal anything.
+
+    One query, which also reads `viewer_role` (`user`'s role in it, None for staff who are
+    not members: what Cohort.role_of answers) and `learner_stamp`, the overview cache's
+    freshness stamp: "<learners>:<sum of their User.activity_version>". Every learner
+    action bumps its learner's version (progress.freshness) and every membership change the
+    cohort's own ``activity_version``, so together they change whenever the overview would,
+    without the learners' writes all contending for the one cohort row."""
+    # Written out, because every request for the overview and its drill-downs runs it, and
+    # Django takes longer to compile the equivalent annotated queryset (two correlated
+    # subqueries) than PostgreSQL takes to run it.
+    membership, users, cohorts = (
+        Membership._meta.db_table,
+        User._meta.db_table,
+        Cohort._meta.db_table,
+    )
+    query = Cohort.objects.raw(
+        f"SELECT c.*,"
+        f" (SELECT m.role FROM {membership} m"
+        f"   WHERE m.cohort_id = c.id AND m.user_id = %s) AS viewer_role,"
+        f" (SELECT count(*) || ':' || coalesce(sum(u.activity_version), 0)"
+        f"   FROM {membership} m JOIN {users} u ON u.id = m.user_id"
+        f"   WHERE m.cohort_id = c.id AND m.role = %s) AS learner_stamp"
+        f" FROM {cohorts} c WHERE c.id = %s",
+        [user.pk, MemberRole.LEARNER.value, pk],
+    )
+    cohort = next(iter(query), None)
     # Cohort.objects.instructed_by's rule, read from the viewer's role fetched alongside.
     if cohort is None or not (
         _is_staff(user) or cohort.viewer_role == MemberRole.INSTRUCTOR  # type: ignore[attr-defined]
     ):
         raise Http404("No such cohort.")
     return cohort
-
-
-def _with_freshness(cohorts: QuerySet[Cohort]) -> QuerySet[Cohort]:
-    """Each cohort with how many learners it has and the sum of their
-    ``User.activity_version``s (``learner_stamp``), in the same query as the cohort. Every
-    learner action bumps its learner's version (progress.freshness) and every membership
-    change the cohort's own ``activity_version``, so together they change whenever the
-    overview would, without the learners' writes all contending for the one cohort row."""
-    # "<learners>:<sum of their versions>". Written out, because every request for the
-    # overview runs it and Django takes longer to compile the equivalent correlated
-    # Subquery (about 1 ms) than PostgreSQL takes to run it.
-    stamp = RawSQL(
-        f"SELECT count(*) || ':' || coalesce(sum(u.activity_version), 0)"
-        f" FROM {Membership._meta.db_table} m JOIN {User._meta.db_table} u ON u.id = m.user_id"
-        f" WHERE m.cohort_id = {Cohort._meta.db_table}.id AND m.role = %s",
-        (MemberRole.LEARNER.value,),
-        output_field=CharField(),
-    )
-    return cohorts.annotate(learner_stamp=stamp)
-
-
-def _with_viewer_role(cohorts: QuerySet[Cohort], user: User) -> QuerySet[Cohort]:
-    """Each cohort with `viewer_role`, `user`'s role in it (None for staff who are not
-    members): what Cohort.role_of answers, in the same query as the cohort."""
-    role = Membership.objects.filter(cohort=OuterRef("pk"), user=user).values("role")[:1]
-    return cohorts.annotate(viewer_role=Subquery(role))
 
 
 def _is_staff(user: User) -> bool:
@@ -378,15 +375,13 @@ def cohort_overview(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _render_overview(request, _taught_cohort(request.user, pk))
 
 
-def _render_overview(
-    request: AuthenticatedHttpRequest, cohort: Cohort, roster_form: RosterForm | None = None
-) -> HttpResponse:
+def _render_overview(request: AuthenticatedHttpRequest, cohort: Cohort) -> HttpResponse:
     grid, checks = _overview_fragments(request, cohort)
-    if request.htmx and roster_form is None:
+    if request.htmx:
         return HttpResponse(grid)
     context: dict[str, Any] = {"cohort": cohort, "grid": grid, "checks": checks}
-    context.update(_roster_context(roster_form or new_roster_form()))
-    # Staff who do not teach the cohort see the overview but do not invite people.
+    # Staff who do not teach the cohort see the overview but do not invite people. The
+    # roster form itself (a CSRF token and a one-time token) is loaded when asked for.
     context["can_invite"] = cohort.viewer_role == MemberRole.INSTRUCTOR  # type: ignore[attr-defined]
     return render(request, "cohorts/overview.html", context)
 
@@ -395,11 +390,12 @@ def _overview_fragments(
     request: AuthenticatedHttpRequest, cohort: Cohort
 ) -> tuple[SafeString, SafeString]:
     """The grid and the failing-checks table, rendered, and kept in the page cache under
-    the cohort's freshness stamp (``_with_freshness``), the grid's parameters and the
+    the cohort's freshness stamp (``_taught_cohort``), the grid's parameters and the
     viewer's time zone (dates show in it); rebuilt by one request at a time, at the latest
     ``PAGE_CACHE_SECONDS`` after the last build ("3 hours ago", who is quiet). Neither
-    holds a form token: the roster form (a CSRF token and a one-time token) is rendered per
-    request. A page with parameter errors (the grid lists them) skips the cache."""
+    holds a form token: the roster form (a CSRF token and a one-time token) is loaded on
+    its own (``roster_import``). A page with parameter errors (the grid lists them) skips
+    the cache."""
     form = OverviewQueryForm(request.GET)
     sort, show, quiet_days = form.values()
     page_number = form.page_number()
@@ -532,7 +528,7 @@ _HEADER_WORDS = {"email", "e-mail", "email address", "e-mail address", "mail"}
 
 class RosterForm(forms.Form):
     emails = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4}),
+        widget=forms.Textarea(attrs={"rows": 4, "autofocus": True}),
         required=False,
         label="E-mail addresses",
         help_text="One per line, or separated by commas.",
@@ -596,13 +592,19 @@ def new_roster_form() -> RosterForm:
     return RosterForm(initial={"token": uuid.uuid4()})
 
 
-@require_POST
+ROSTER_PAGE = "cohorts/roster.html"
+
+
+@require_http_methods(["GET", "POST"])
 @login_required
 def roster_import(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """Send each address an invitation with the cohort's join link. Addresses of people
-    already in the cohort are skipped; nobody is added until they press Join themselves."""
-    cohorts = _with_viewer_role(Cohort.objects.instructed_by(request.user), request.user)
-    cohort = get_object_or_404(_with_freshness(cohorts), pk=pk)
+    """The roster form (GET: the overview loads it into its "Invite learners" section with
+    htmx; without JS it is a page of its own), and sending it (POST): each address gets an
+    invitation with the cohort's join link. Addresses of people already in the cohort are
+    skipped; nobody is added until they press Join themselves."""
+    cohort = get_object_or_404(Cohort.objects.instructed_by(request.user), pk=pk)
+    if request.method == "GET":
+        return _render_roster(request, cohort, new_roster_form())
     form = RosterForm(request.POST, request.FILES)
     notice = ""
     if form.is_valid():
@@ -618,37 +620,45 @@ def roster_import(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 "Generate a new code on the cohort page first.",
             )
         else:
-            members = set(cohort.memberships.values_list("user__email", flat=True))
-            members = {email.lower() for email in members if email}
-            addresses = form.cleaned_data["addresses"]
-            to_invite = [a for a in addresses if a.lower() not in members]
-            join_url = request.build_absolute_uri(
-                reverse("cohorts:join-link", args=[cohort.join_code])
-            )
-            sender = request.user.display_name
-            messages_out = [
-                (
-                    f"{sender} invites you to {cohort.name} on Learning Accelerator",
-                    f"Hello,\n\n{sender} invites you to join the cohort “{cohort.name}” on "
-                    f"Learning Accelerator.\n\nOpen this link, log in or sign up, and press "
-                    f"Join:\n{join_url}\n\nOr enter the join code {cohort.display_code}.\n",
-                    None,
-                    [address],
-                )
-                for address in to_invite
-            ]
-            sent = send_mass_mail(messages_out, fail_silently=False)
+            notice = _send_invitations(request, cohort, form.cleaned_data["addresses"])
             request.session["roster_tokens"] = [*used[-19:], token]
-            skipped = len(addresses) - len(to_invite)
-            notice = f"Sent {sent} invitation{'s' if sent != 1 else ''}." + (
-                f" Skipped {skipped} already in the cohort." if skipped else ""
-            )
             form = new_roster_form()
-    if request.htmx:
-        context = {"cohort": cohort, **_roster_context(form, notice)}
-        return render(request, "cohorts/overview.html#roster-import", context)
-    if notice and not form.errors:
+    if notice and not request.htmx:
         messages.success(request, notice)
         return redirect("cohorts:overview", pk=cohort.pk)
-    # Re-render the overview with the form, its errors and what was typed.
-    return _render_overview(request, cohort, roster_form=form)
+    # The form again: its errors and what was typed, or a fresh one under the notice.
+    return _render_roster(request, cohort, form, notice)
+
+
+def _render_roster(
+    request: AuthenticatedHttpRequest, cohort: Cohort, form: RosterForm, notice: str = ""
+) -> HttpResponse:
+    context = {"cohort": cohort, **_roster_context(form, notice)}
+    if request.htmx:
+        return render(request, f"{ROSTER_PAGE}#roster-import", context)
+    return render(request, ROSTER_PAGE, context)
+
+
+def _send_invitations(request: HttpRequest, cohort: Cohort, addresses: list[str]) -> str:
+    """E-mail each address not yet in the cohort its join link; what happened, to show."""
+    members = set(cohort.memberships.values_list("user__email", flat=True))
+    members = {email.lower() for email in members if email}
+    to_invite = [a for a in addresses if a.lower() not in members]
+    join_url = request.build_absolute_uri(reverse("cohorts:join-link", args=[cohort.join_code]))
+    sender = request.user.display_name  # type: ignore[union-attr]
+    messages_out = [
+        (
+            f"{sender} invites you to {cohort.name} on Learning Accelerator",
+            f"Hello,\n\n{sender} invites you to join the cohort “{cohort.name}” on "
+            f"Learning Accelerator.\n\nOpen this link, log in or sign up, and press "
+            f"Join:\n{join_url}\n\nOr enter the join code {cohort.display_code}.\n",
+            None,
+            [address],
+        )
+        for address in to_invite
+    ]
+    sent = send_mass_mail(messages_out, fail_silently=False)
+    skipped = len(addresses) - len(to_invite)
+    return f"Sent {sent} invitation{'s' if sent != 1 else ''}." + (
+        f" Skipped {skipped} already in the cohort." if skipped else ""
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from accounts.models import User
 from cohorts.models import Cohort
@@ -44,5 +45,43 @@ def test_it_filters_the_grid_to_stuck_learners_without_a_reload(
     assert rows.count() == 1
     assert rows.first.get_attribute("data-learner") == "bob"
     assert page.locator("td.cell-stuck").count() == 1
+    assert page.evaluate("window.overviewMarker") == "still here"
+    page_problems.assert_clean()
+
+
+def test_it_opens_the_roster_form_in_place_and_sends_invitations(
+    transactional_db: None,
+    content: None,
+    page: Any,
+    live_server: Any,
+    carol: User,
+    alice: User,
+    cohort_a: Cohort,
+    page_problems: PageProblems,
+    mailoutbox: list[Any],
+) -> None:
+    log_in(page, live_server.url, "carol")
+    page.goto(f"{live_server.url}/cohorts/{cohort_a.pk}/overview/")
+    assert page.locator("#roster-import textarea").count() == 0  # loaded when asked for
+    page.evaluate("window.overviewMarker = 'still here'")
+
+    page.get_by_role("link", name="Invite learners…").click()
+    emails = page.get_by_label("E-mail addresses")
+    expect(emails).to_be_focused()
+    emails.fill("new1@example.com\nnot-an-address")
+    page.get_by_role("button", name="Send invitations").click()
+    expect(page.locator("#roster-import [role=alert]")).to_contain_text(
+        "1 entry is not an e-mail address: not-an-address"
+    )
+    expect(emails).to_have_value("new1@example.com\nnot-an-address")  # nothing lost
+
+    emails.fill("new1@example.com, alice@example.com")
+    page.get_by_role("button", name="Send invitations").click()
+
+    expect(page.locator("#roster-import [role=status]")).to_have_text(
+        "Sent 1 invitation. Skipped 1 already in the cohort."
+    )
+    assert [m.to for m in mailoutbox] == [["new1@example.com"]]
+    assert page.url == f"{live_server.url}/cohorts/{cohort_a.pk}/overview/"
     assert page.evaluate("window.overviewMarker") == "still here"
     page_problems.assert_clean()

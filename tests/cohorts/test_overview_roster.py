@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -152,17 +153,41 @@ def test_it_sends_anonymous_visitors_to_log_in(client: Client, cohort_a: Cohort)
     assert reverse("accounts:login") in response["Location"]  # type: ignore[index]
 
 
-def test_it_rejects_get(client: Client, carol: User, cohort_a: Cohort) -> None:
+def test_get_shows_the_form_on_a_page_of_its_own(
+    client: Client, carol: User, cohort_a: Cohort
+) -> None:
     client.force_login(carol)
 
-    assert client.get(url(cohort_a)).status_code == 405
+    page = client.get(url(cohort_a)).content.decode()
+
+    assert f"Invite learners to {cohort_a.name}" in page
+    assert 'name="csrfmiddlewaretoken"' in page and 'name="token"' in page
+    assert reverse("cohorts:overview", args=[cohort_a.pk]) in page  # the way back
 
 
-def test_it_shows_the_form_to_instructors_but_not_to_staff(
+def test_get_for_htmx_is_the_section_with_a_fresh_token_each_time(
+    client: Client, carol: User, cohort_a: Cohort
+) -> None:
+    client.force_login(carol)
+
+    first, second = (
+        client.get(url(cohort_a), headers={"HX-Request": "true"}).content.decode() for _ in range(2)
+    )
+
+    assert first.lstrip().startswith('<section class="card" id="roster-import"')
+    assert "<html" not in first and 'name="emails"' in first
+    token = re.compile(r'name="token" value="([^"]+)"')
+    assert token.search(first).group(1) != token.search(second).group(1)  # type: ignore[union-attr]
+
+
+def test_the_overview_offers_it_to_instructors_but_not_to_staff(
     client: Client, carol: User, staff: User, cohort_a: Cohort
 ) -> None:
     overview_url = reverse("cohorts:overview", args=[cohort_a.pk])
     client.force_login(carol)
-    assert 'id="roster-import"' in client.get(overview_url).content.decode()
+    page = client.get(overview_url).content.decode()
+    # A link that htmx follows in place; the form and its tokens are not on the overview.
+    assert f'id="roster-open" href="{url(cohort_a)}"' in page
+    assert 'name="token"' not in page and 'name="emails"' not in page
     client.force_login(staff)
     assert 'id="roster-import"' not in client.get(overview_url).content.decode()
