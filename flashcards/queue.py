@@ -134,17 +134,28 @@ def _end_of_today(learner: User, now: datetime) -> datetime:
 
 
 def upcoming_states(*, learner: User, now: datetime) -> list[CardState]:
-    """The learner's cards due before the end of their day plus ``LEARN_AHEAD``, with each
-    card's tier and challenges: every card ``next_item`` can serve today but new ones.
+    """The learner's cards due before the end of their day plus ``LEARN_AHEAD``: every card
+    ``next_item`` can serve today but new ones.
 
     Which rows these are changes only with the learner's writes and their day, so the page
     cache may keep the list for the day (the review page does); the clock then picks from
-    it (``due_states``, ``learn_ahead_states``) as the queries would."""
+    it (``due_states``, ``learn_ahead_states``) as the queries would. The rows carry their
+    own columns only, which is what the clock and the counts need: the page attaches the
+    one card it shows (``card_details``). Twenty cards' texts, tiers and challenges in
+    every learner's cache entry cost the page more to unpickle than all the rest of it."""
     end = _end_of_today(learner, now)
-    return list(
-        CardState.objects.filter(learner=learner, due__lt=end + LEARN_AHEAD)
-        .select_related("card__tier")
-        .prefetch_related("card__challenges")
+    return list(CardState.objects.filter(learner=learner, due__lt=end + LEARN_AHEAD))
+
+
+def card_details(card_id: int) -> Card:
+    """A card with its tier and challenges, as the review page shows it, from the page
+    cache: curriculum content, the same for every learner, so one entry per card for all
+    of them (progress.freshness.cached_content)."""
+    return freshness.cached_content(
+        f"card:{card_id}",
+        compute=lambda: (
+            Card.objects.select_related("tier").prefetch_related("challenges").get(pk=card_id)
+        ),
     )
 
 
@@ -193,13 +204,16 @@ def next_item(
     reached: list[Challenge] | None = None,
     upcoming: list[CardState] | None = None,
     first_new: Callable[[], Card | None] | None = None,
+    card_of: Callable[[CardState], Card] | None = None,
 ) -> Item | None:
-    """The card to study now. ``upcoming`` (``upcoming_states``) and ``first_new`` (today's
-    first new card, asked only when nothing is due) let the caller serve them from the
-    page cache (``request_next_item``)."""
+    """The card to study now. ``upcoming`` (``upcoming_states``), ``first_new`` (today's
+    first new card, asked only when nothing is due) and ``card_of`` (a state's card) let
+    the caller serve them from the page cache (``request_next_item``)."""
+    if card_of is None:
+        card_of = _card_of
     if due := due_states(learner=learner, now=now, upcoming=upcoming):
         state = due[0]
-        return Item(card=state.card, state=state, kind=LEARN if state.is_learning else DUE)
+        return Item(card=card_of(state), state=state, kind=LEARN if state.is_learning else DUE)
     if first_new is not None:
         fresh = first_new()
     else:
@@ -207,17 +221,27 @@ def next_item(
     if fresh is not None:
         return Item(card=fresh, state=None, kind=NEW)
     if ahead := learn_ahead_states(learner=learner, now=now, upcoming=upcoming):
-        return Item(card=ahead[0].card, state=ahead[0], kind=LEARN)
+        return Item(card=card_of(ahead[0]), state=ahead[0], kind=LEARN)
     return None
+
+
+def _card_of(state: CardState) -> Card:
+    return state.card
+
+
+def _cached_card_of(state: CardState) -> Card:
+    state.card = card_details(state.card_id)
+    return state.card
 
 
 def request_next_item(
     request: AuthenticatedHttpRequest, *, now: datetime, upcoming: list[CardState]
 ) -> Item | None:
     """``next_item`` for the signed-in user from ``upcoming_states`` the caller kept in the
-    page cache, and today's first new card from the page cache too: which one is on offer
-    changes only with their writes and their day (progress.freshness). The clock, applied
-    to the cached rows, picks exactly the card the queries would."""
+    page cache, today's first new card from the page cache too (which one is on offer
+    changes only with their writes and their day: progress.freshness), and the card it
+    shows from ``card_details``. The clock, applied to the cached rows, picks exactly the
+    card the queries would."""
     learner = request.user
 
     def first_new() -> Card | None:
@@ -230,7 +254,13 @@ def request_next_item(
 
         return freshness.cached("queue-first-new", user=learner, compute=read)
 
-    return next_item(learner=learner, now=now, upcoming=upcoming, first_new=first_new)
+    return next_item(
+        learner=learner,
+        now=now,
+        upcoming=upcoming,
+        first_new=first_new,
+        card_of=_cached_card_of,
+    )
 
 
 def recount(counts: Counts, *, learner: User, now: datetime, upcoming: list[CardState]) -> Counts:

@@ -44,7 +44,7 @@ T = TypeVar("T")
 
 # Part of every key: change it when a cached value's shape changes, so a deploy never reads
 # what the previous code stored (a pickled dataclass with other fields).
-FORMAT = 1
+FORMAT = 2
 _MISSING = object()
 
 
@@ -85,6 +85,15 @@ def cached(what: str, *, user: User, compute: Callable[[], T]) -> T:
     if not usable(user):
         return compute()
     return get_or_compute(key(what, user=user), compute)
+
+
+def cached_content(what: str, *, compute: Callable[[], T]) -> T:
+    """``compute()`` for what is the same for everyone and changes only when the curriculum
+    is loaded again (a card's text, tier and challenges), kept for ``PAGE_CACHE_SECONDS``:
+    a reload shows within that time."""
+    if not enabled():
+        return compute()
+    return get_or_compute(f"la:{FORMAT}:content:{what}", compute)
 
 
 def get_or_compute(cache_key: str, compute: Callable[[], T]) -> T:
