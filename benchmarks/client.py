@@ -60,12 +60,15 @@ def login(port: int, username: str, password: str) -> str:
         )
         response = conn.getresponse()
         response.read()
-        session = _cookies(response.headers).get("sessionid")
+        cookies = _cookies(response.headers)
     finally:
         conn.close()
+    session = cookies.get("sessionid")
     if response.status != 302 or not session:
         raise RuntimeError(f"login as {username}: HTTP {response.status}, no session cookie")
-    return f"sessionid={session}"
+    # Logging in rotates the CSRF token; a browser sends the new cookie with every request
+    # from then on. Without it, each page would mint a fresh CSRF secret and cookie.
+    return f"sessionid={session}; csrftoken={cookies.get('csrftoken', csrf)}"
 
 
 class PageError(RuntimeError):
