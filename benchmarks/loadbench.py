@@ -360,9 +360,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument(
-        "--duration", type=float, default=3, help="seconds measured per endpoint and round"
+        "--duration",
+        type=float,
+        help="seconds measured per endpoint and round (default 3; 10 with --think-ms)",
     )
-    parser.add_argument("--rounds", type=int, default=5, help="measured rounds (see above)")
+    parser.add_argument(
+        "--rounds", type=int, help="measured rounds (default 5; 1 with --think-ms, see above)"
+    )
     parser.add_argument("--warmup", type=float, default=3, help="seconds of warm-up")
     parser.add_argument("--learners", type=int, default=32, help="learner sessions rotated")
     parser.add_argument(
@@ -383,6 +387,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--profile", action="store_true", help="then profile one request per page in-process"
     )
     args = parser.parse_args(argv)
+    # Back to back, the figure judged is the throughput ratio: short rounds, paired. With
+    # pauses it is p95, which needs many requests in one window: one longer round.
+    if args.rounds is None:
+        args.rounds = 1 if args.think_ms else 5
+    if args.duration is None:
+        args.duration = 10.0 if args.think_ms else 3.0
     if shutil.which("wrk") is None:
         sys.exit("loadbench: wrk is not installed (bin/loadbench installs it).")
 

@@ -44,7 +44,16 @@ def test_it_filters_the_grid_to_stuck_learners_without_a_reload(
     rows = page.locator("tr.learner-row")
     assert rows.count() == 1
     assert rows.first.get_attribute("data-learner") == "bob"
-    assert page.locator("td.cell-stuck").count() == 1
+    stuck = page.locator("td.cell-stuck")
+    assert stuck.count() == 1
+    # The cell says its status; pointing at it names the challenge (static/js/overview.js),
+    # in the grid htmx swapped in as much as in the page first loaded.
+    assert stuck.get_attribute("title") == "Attempted, 5 attempts"
+    stuck.hover()
+    first = challenges()[0]
+    expect(stuck).to_have_attribute(
+        "title", f"{first.number}. {first.title}: Attempted, 5 attempts"
+    )
     assert page.evaluate("window.overviewMarker") == "still here"
     page_problems.assert_clean()
 
