@@ -287,21 +287,18 @@ def measure(
 def judge(rounds: list[list[Result]], *, think_ms: int) -> list[Result]:
     """Each endpoint's rounds combined, with its ratio to /healthz: the median over the
     rounds of its throughput over the same round's /healthz throughput."""
+    bases = [next(r for r in measured if r.name == "healthz").rps for measured in rounds]
     results = []
     for per_round in zip(*rounds, strict=True):
         result = combine(list(per_round))
-        results.append(result)
-    for index, result in enumerate(results):
-        ratios = []
-        for round_number, round_results in enumerate(rounds):
-            base = next(r for r in round_results if r.name == "healthz").rps
-            ratio = round_results[index].rps / base if base else 0.0
-            result.rounds[round_number]["ratio"] = ratio
-            ratios.append(ratio)
+        ratios = [r.rps / base if base else 0.0 for r, base in zip(per_round, bases, strict=True)]
+        for summary, ratio in zip(result.rounds, ratios, strict=True):
+            summary["ratio"] = ratio
         result.ratio = statistics.median(ratios)
         result.p95_ok = result.p95_ms <= P95_TARGET_MS
         # With pauses the clients, not the server, set the throughput: no ratio to judge.
         result.ratio_ok = think_ms > 0 or result.ratio >= RATIO_TARGET
+        results.append(result)
     return results
 
 

@@ -639,13 +639,15 @@ def _render_roster(
     return render(request, ROSTER_PAGE, context)
 
 
-def _send_invitations(request: HttpRequest, cohort: Cohort, addresses: list[str]) -> str:
+def _send_invitations(
+    request: AuthenticatedHttpRequest, cohort: Cohort, addresses: list[str]
+) -> str:
     """E-mail each address not yet in the cohort its join link; what happened, to show."""
     members = set(cohort.memberships.values_list("user__email", flat=True))
     members = {email.lower() for email in members if email}
     to_invite = [a for a in addresses if a.lower() not in members]
     join_url = request.build_absolute_uri(reverse("cohorts:join-link", args=[cohort.join_code]))
-    sender = request.user.display_name  # type: ignore[union-attr]
+    sender = request.user.display_name
     messages_out = [
         (
             f"{sender} invites you to {cohort.name} on Learning Accelerator",
